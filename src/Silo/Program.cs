@@ -1,0 +1,2 @@
+Console.WriteLine("silo");
+return 0;

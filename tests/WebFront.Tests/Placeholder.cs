@@ -1,0 +1,1 @@
+namespace Sajet.WebFront.Tests; public class Placeholder { [Fact] public void Builds() => Assert.True(true); }
