@@ -1,2 +1,27 @@
-Console.WriteLine("silo");
-return 0;
+using Npgsql;
+using Sajet.Grains;
+using Sajet.Runtime;
+using Sajet.Runtime.Migrations;
+
+// The silo host. Verbs: run (default) — claim and run grain work; migrate — apply sql/ and exit.
+var verb = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "run";
+var builder = Host.CreateApplicationBuilder(args.Where(a => a != verb).ToArray());
+builder.Services.AddSajetRuntime(builder.Configuration, grains => grains.AddSajetGrains());
+builder.Services.AddSajetGrainServices(builder.Configuration);
+
+using var host = builder.Build();
+var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sajet.Silo");
+switch (verb)
+{
+    case "migrate":
+        var applied = await Migrator.ApplyAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), log);
+        log.LogInformation("Database is up to date ({Applied} migrations applied now)", applied);
+        return 0;
+    case "run":
+        await Migrator.ApplyAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), log);
+        await host.RunAsync();
+        return 0;
+    default:
+        await Console.Error.WriteLineAsync($"Unknown verb '{verb}'. Verbs: run, migrate");
+        return 2;
+}
