@@ -1,1 +1,14 @@
-Console.WriteLine("bench");
+using Sajet.Bench.Engine;
+
+// ./sajet bench NAME: each benchmark prints name=value lines, ratios against baselines measured in the same run.
+return args.FirstOrDefault() switch
+{
+    "engine" => await EngineBench.RunAsync(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Sajet.Bench engine|placement|onboarding");
+    return 2;
+}

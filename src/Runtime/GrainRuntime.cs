@@ -92,27 +92,27 @@ public sealed class GrainRuntime(
         where TGrain : Grain =>
         ExecuteAsync(IdOf<TGrain>(key), g => { call((TGrain)g); return Task.CompletedTask; }, callOptions ?? CallOptions.System, null, ct);
 
-    /// <summary>Loads a grain with a snapshot of its state, outside any lock (for reminder handlers and reads).</summary>
+    /// <summary>Loads a grain with a snapshot of its state, outside any lock (for reads and tools).</summary>
     internal async Task<Grain?> LoadSnapshotAsync(GrainId id, CallOptions callOptions, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT state::text, now() FROM grains WHERE grain_type = @type AND grain_key = @key");
+        cmd.Parameters.AddWithValue("type", id.Type);
+        cmd.Parameters.AddWithValue("key", id.Key);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? CreateSnapshot(id, reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1), callOptions)
+            : CreateSnapshot(id, null, DateTimeOffset.UtcNow, callOptions);
+    }
+
+    /// <summary>A grain over a state read earlier (by the claim), with a read-only context.</summary>
+    internal Grain? CreateSnapshot(GrainId id, string? stateJson, DateTimeOffset now, CallOptions callOptions)
     {
         if (!registry.TryCreate(id.Type, services, out var grain))
         {
             return null;
         }
 
-        await using var cmd = db.CreateCommand("SELECT state::text, now() FROM grains WHERE grain_type = @type AND grain_key = @key");
-        cmd.Parameters.AddWithValue("type", id.Type);
-        cmd.Parameters.AddWithValue("key", id.Key);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        string? json = null;
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        if (await reader.ReadAsync(ct))
-        {
-            json = reader.GetString(0);
-            now = reader.GetFieldValue<DateTimeOffset>(1);
-        }
-
-        grain!.StateObject = json is null ? Activator.CreateInstance(grain.StateType)! : JsonSerializer.Deserialize(json, grain.StateType, GrainJson.Options)!;
+        grain!.StateObject = stateJson is null ? Activator.CreateInstance(grain.StateType)! : JsonSerializer.Deserialize(stateJson, grain.StateType, GrainJson.Options)!;
         grain.Context = new GrainContext(id, now, callOptions, null, null, services);
         return grain;
     }

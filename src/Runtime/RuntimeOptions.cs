@@ -13,6 +13,9 @@ public sealed class RuntimeOptions
     /// <summary>Fallback poll when no notification arrives; jittered ±20 %.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Pause between a wake-up and the claim it triggers, so completions batch into one claim.</summary>
+    public TimeSpan ClaimCooldown { get; set; } = TimeSpan.FromMilliseconds(5);
+
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a claim is held without renewal; renewed every third of it while the handler runs.</summary>

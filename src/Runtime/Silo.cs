@@ -14,6 +14,7 @@ namespace Sajet.Runtime;
 /// </summary>
 public sealed class Silo : IAsyncDisposable
 {
+    // The claim also returns each grain's state: the handler's snapshot costs no extra transaction.
     private const string ClaimSql = """
         WITH due AS (
             SELECT id FROM reminders
@@ -21,13 +22,22 @@ public sealed class Silo : IAsyncDisposable
             ORDER BY run_at
             LIMIT @limit
             FOR UPDATE SKIP LOCKED
+        ), claimed AS (
+            UPDATE reminders r
+            SET lease_owner = @silo, lease_token = gen_random_uuid(), run_at = now() + @lease, attempt = r.attempt + 1
+            FROM due
+            WHERE r.id = due.id
+            RETURNING r.id, r.grain_type, r.grain_key, r.name, r.payload, r.due_at, r.attempt, r.max_attempts, r.lease_token, r.last_error
         )
-        UPDATE reminders r
-        SET lease_owner = @silo, lease_token = gen_random_uuid(), run_at = now() + @lease, attempt = r.attempt + 1
-        FROM due
-        WHERE r.id = due.id
-        RETURNING r.id, r.grain_type, r.grain_key, r.name, r.payload::text, r.due_at, r.attempt, r.max_attempts, r.lease_token, r.last_error
+        SELECT c.id, c.grain_type, c.grain_key, c.name, c.payload::text, c.due_at, c.attempt, c.max_attempts, c.lease_token, c.last_error,
+               g.state::text, now()
+        FROM claimed c
+        LEFT JOIN grains g ON g.grain_type = c.grain_type AND g.grain_key = c.grain_key
         """;
+
+    // Sent in the same round trip and transaction as the claim: when the next reminder falls due, so the silo can
+    // wake for it instead of waiting for the poll (which only catches work whose NOTIFY came when it was created).
+    private const string NextDueSql = "SELECT extract(epoch FROM min(run_at) - now())::float8 FROM reminders WHERE run_at > now()";
 
     private const string RenewSql = """
         UPDATE reminders SET run_at = now() + @lease
@@ -67,6 +77,7 @@ public sealed class Silo : IAsyncDisposable
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _abortHandlers = new();
     private Task? _loops;
+    private TimeSpan? _nextDueIn;
 
     public Silo(NpgsqlDataSource db, GrainRuntime runtime, IOptions<RuntimeOptions> options, ILogger<Silo> logger, TimeProvider? time = null)
     {
@@ -78,6 +89,12 @@ public sealed class Silo : IAsyncDisposable
     }
 
     public string Id => _options.SiloId;
+
+    private long _claims;
+    private long _claimed;
+
+    /// <summary>Claim statements run and reminders they returned, since start (for benchmarks and diagnostics).</summary>
+    public (long Claims, long Claimed) ClaimStats => (Interlocked.Read(ref _claims), Interlocked.Read(ref _claimed));
 
     /// <summary>Handlers currently running in this silo.</summary>
     public int InFlightCount => _inFlight.Count;
@@ -193,8 +210,13 @@ public sealed class Silo : IAsyncDisposable
                 continue; // There may be more due right now.
             }
 
-            // Sleep until a notification, a freed slot, or the jittered poll.
+            // Sleep until a notification, a freed slot, the next known due time, or the jittered poll.
             var poll = _options.PollInterval * (0.8 + (0.4 * Random.Shared.NextDouble()));
+            if (_nextDueIn is { } next && next < poll)
+            {
+                poll = next < TimeSpan.Zero ? TimeSpan.Zero : next;
+            }
+
             try
             {
                 await _wake.WaitAsync(poll, stop);
@@ -204,7 +226,17 @@ public sealed class Silo : IAsyncDisposable
                 break;
             }
 
-            // Coalesce a burst of notifications into one claim.
+            // Coalesce a burst of wake-ups (notifications, freed slots) into one claim: a short cooldown lets
+            // several handlers finish so one claim statement serves many of them (fewer commits per step).
+            try
+            {
+                await Task.Delay(_options.ClaimCooldown, _time, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
             while (_wake.CurrentCount > 0 && _wake.Wait(0, CancellationToken.None))
             {
             }
@@ -214,12 +246,16 @@ public sealed class Silo : IAsyncDisposable
     private async Task<int> ClaimAsync(int limit, CancellationToken stop)
     {
         var firings = new List<ReminderFiring>(limit);
-        await using (var cmd = _db.CreateCommand(ClaimSql))
+        var snapshots = new List<Snapshot>(limit);
+        await using (var batch = _db.CreateBatch())
         {
-            cmd.Parameters.AddWithValue("limit", limit);
-            cmd.Parameters.AddWithValue("silo", Id);
-            cmd.Parameters.AddWithValue("lease", _options.LeaseDuration);
-            await using var reader = await cmd.ExecuteReaderAsync(stop);
+            var claim = new NpgsqlBatchCommand(ClaimSql);
+            claim.Parameters.AddWithValue("limit", limit);
+            claim.Parameters.AddWithValue("silo", Id);
+            claim.Parameters.AddWithValue("lease", _options.LeaseDuration);
+            batch.BatchCommands.Add(claim);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(NextDueSql));
+            await using var reader = await batch.ExecuteReaderAsync(stop);
             while (await reader.ReadAsync(stop))
             {
                 JsonElement? payload = reader.IsDBNull(4) ? null : JsonDocument.Parse(reader.GetString(4)).RootElement;
@@ -233,12 +269,21 @@ public sealed class Silo : IAsyncDisposable
                     reader.GetInt32(7),
                     reader.GetGuid(8),
                     reader.IsDBNull(9) ? null : reader.GetString(9)));
+                snapshots.Add(new Snapshot(reader.IsDBNull(10) ? null : reader.GetString(10), reader.GetFieldValue<DateTimeOffset>(11)));
             }
+
+            await reader.NextResultAsync(stop);
+            _nextDueIn = await reader.ReadAsync(stop) && !reader.IsDBNull(0)
+                ? TimeSpan.FromSeconds(reader.GetDouble(0)) + TimeSpan.FromMilliseconds(1)
+                : null;
         }
 
-        foreach (var firing in firings)
+        Interlocked.Increment(ref _claims);
+        Interlocked.Add(ref _claimed, firings.Count);
+        for (var i = 0; i < firings.Count; i++)
         {
-            var flight = new InFlight(firing, CancellationTokenSource.CreateLinkedTokenSource(_abortHandlers.Token));
+            var firing = firings[i];
+            var flight = new InFlight(firing, snapshots[i], CancellationTokenSource.CreateLinkedTokenSource(_abortHandlers.Token));
             _inFlight[firing.LeaseToken] = flight;
             _ = Task.Run(() => RunAsync(flight), CancellationToken.None);
         }
@@ -252,7 +297,7 @@ public sealed class Silo : IAsyncDisposable
         var ct = flight.Cancellation.Token;
         try
         {
-            await RunFiringAsync(firing, ct);
+            await RunFiringAsync(firing, flight.Snapshot, ct);
         }
         catch (LeaseLostException ex)
         {
@@ -274,7 +319,7 @@ public sealed class Silo : IAsyncDisposable
         }
     }
 
-    private async Task RunFiringAsync(ReminderFiring firing, CancellationToken ct)
+    private async Task RunFiringAsync(ReminderFiring firing, Snapshot snapshot, CancellationToken ct)
     {
         if (firing.Attempt > firing.MaxAttempts)
         {
@@ -292,7 +337,7 @@ public sealed class Silo : IAsyncDisposable
             return;
         }
 
-        var grain = await _runtime.LoadSnapshotAsync(firing.Grain, actor, ct)
+        var grain = _runtime.CreateSnapshot(firing.Grain, snapshot.StateJson, snapshot.Now, actor)
             ?? throw new InvalidOperationException($"No grain is registered for type '{firing.Grain.Type}'");
         var result = await grain.ReceiveReminderAsync(firing, ct);
         switch (result.Outcome)
@@ -513,5 +558,7 @@ public sealed class Silo : IAsyncDisposable
         }
     }
 
-    private sealed record InFlight(ReminderFiring Firing, CancellationTokenSource Cancellation);
+    private sealed record InFlight(ReminderFiring Firing, Snapshot Snapshot, CancellationTokenSource Cancellation);
+
+    private sealed record Snapshot(string? StateJson, DateTimeOffset Now);
 }
