@@ -1,0 +1,289 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Sajet.Grains.Placement;
+
+/// <summary>What a tenant (or a shared container) needs from a node.</summary>
+public sealed record PlacementRequest(string ReservationKey, int Cores, int MemoryMb, int DiskGb, string? PinnedNode = null);
+
+/// <summary>A node as placement sees it: limits, observed use and Sajet's reservations.</summary>
+public sealed record NodeSnapshot(
+    string Id,
+    string Health,
+    bool Maintenance,
+    double? MetricsAgeSeconds,
+    bool StoragePresent,
+    bool TemplatePresent,
+    string Storage,
+    int Cores,
+    double CpuOvercommit,
+    long MemoryBytes,
+    long DiskBytes,
+    double CpuUsed,
+    long MemoryUsed,
+    long DiskUsed,
+    int MaxContainers,
+    int ReservedCores,
+    long ReservedMemoryMb,
+    long ReservedDiskGb,
+    int ReservedContainers);
+
+public sealed record PlacementSettings(double Headroom = 0.8, string Strategy = "spread", double MetricsMaxAgeSeconds = 300);
+
+/// <summary>Why a node was or wasn't chosen (Spanish: operators read it in the admin UI and the tenant history).</summary>
+public sealed record NodeVerdict(string NodeId, bool Eligible, string Reason, double? Score);
+
+public sealed record PlacementDecision(bool Placed, string? NodeId, string Summary, IReadOnlyList<NodeVerdict> Nodes);
+
+/// <summary>
+/// Chooses a node for a request and reserves capacity on it. The decision is a pure function over node snapshots;
+/// the reservation is taken under the chosen node's row lock (in the caller's transaction) and rechecked there,
+/// so concurrent placements on any number of silos never overcommit a node.
+/// </summary>
+public static class Placer
+{
+    private const double MiB = 1024 * 1024;
+    private const double GiB = 1024 * 1024 * 1024;
+
+    // Memory weighs most, as in Proxmox's static-load scheduler: it cannot be overcommitted safely; CPU can.
+    private const double MemoryWeight = 0.6;
+    private const double CpuWeight = 0.25;
+    private const double DiskWeight = 0.15;
+
+    private const string SelectNodes = """
+        SELECT id, health, maintenance, extract(epoch FROM now() - metrics_at)::float8, storage_present, template_present, storage,
+               cores, cpu_overcommit::float8, memory_bytes, disk_bytes, cpu_used, memory_used, disk_used, max_containers,
+               reserved_cores, reserved_memory_mb, reserved_disk_gb, reserved_containers
+        FROM nodes
+        """;
+
+    private const string SettingsSql = """
+        SELECT coalesce((SELECT value::text FROM settings WHERE key = 'placement.headroom'), '0.8'),
+               coalesce((SELECT value #>> '{}' FROM settings WHERE key = 'placement.strategy'), 'spread'),
+               coalesce((SELECT value::text FROM settings WHERE key = 'placement.metrics_max_age_seconds'), '300')
+        """;
+
+    private const string LiveReservationSql = "SELECT node_id FROM reservations WHERE key = @key AND released_at IS NULL";
+
+    private const string ReserveSql = """
+        INSERT INTO reservations (key, node_id, cores, memory_mb, disk_gb) VALUES (@key, @node, @cores, @memory, @disk)
+        ON CONFLICT (key) DO UPDATE SET node_id = EXCLUDED.node_id, cores = EXCLUDED.cores, memory_mb = EXCLUDED.memory_mb,
+            disk_gb = EXCLUDED.disk_gb, created_at = now(), released_at = NULL;
+        UPDATE nodes SET reserved_cores = reserved_cores + @cores, reserved_memory_mb = reserved_memory_mb + @memory,
+            reserved_disk_gb = reserved_disk_gb + @disk, reserved_containers = reserved_containers + 1, updated_at = now()
+        WHERE id = @node;
+        """;
+
+    private const string ReleaseSql = """
+        WITH released AS (
+            UPDATE reservations SET released_at = now() WHERE key = @key AND released_at IS NULL
+            RETURNING node_id, cores, memory_mb, disk_gb
+        )
+        UPDATE nodes n SET reserved_cores = n.reserved_cores - r.cores, reserved_memory_mb = n.reserved_memory_mb - r.memory_mb,
+            reserved_disk_gb = n.reserved_disk_gb - r.disk_gb, reserved_containers = n.reserved_containers - 1, updated_at = now()
+        FROM released r WHERE n.id = r.node_id
+        RETURNING n.id
+        """;
+
+    /// <summary>The pure decision: a verdict for every node, and the best eligible one for the strategy.</summary>
+    public static PlacementDecision Decide(PlacementRequest request, IReadOnlyList<NodeSnapshot> nodes, PlacementSettings settings)
+    {
+        var verdicts = new NodeVerdict[nodes.Count];
+        var best = -1;
+        var bestScore = 0.0;
+        var binpack = settings.Strategy == "binpack";
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var v = Judge(request, nodes[i], settings);
+            verdicts[i] = v;
+            if (v.Eligible && (best < 0 || (binpack ? v.Score > bestScore : v.Score < bestScore)))
+            {
+                best = i;
+                bestScore = v.Score!.Value;
+            }
+        }
+
+        if (best < 0)
+        {
+            var summary = nodes.Count == 0
+                ? "No hay nodos registrados."
+                : $"Sin capacidad: ningún nodo puede alojar {Describe(request)}.";
+            return new PlacementDecision(false, null, summary, verdicts);
+        }
+
+        var chosen = verdicts[best];
+        verdicts[best] = chosen with { Reason = "Elegido: " + chosen.Reason };
+        return new PlacementDecision(true, chosen.NodeId,
+            string.Create(CultureInfo.InvariantCulture, $"Colocado en {chosen.NodeId} (estrategia {settings.Strategy}, carga proyectada {chosen.Score:P0})."), verdicts);
+    }
+
+    public static NodeVerdict Judge(PlacementRequest request, NodeSnapshot n, PlacementSettings settings)
+    {
+        if (request.PinnedNode is { } pinned && pinned != n.Id)
+        {
+            return new NodeVerdict(n.Id, false, $"No es el nodo indicado ({pinned}).", null);
+        }
+
+        if (n.Health != "online")
+        {
+            return new NodeVerdict(n.Id, false, n.Health == "offline" ? "Nodo fuera de línea." : "Estado del nodo aún desconocido.", null);
+        }
+
+        if (n.Maintenance)
+        {
+            return new NodeVerdict(n.Id, false, "En mantenimiento.", null);
+        }
+
+        if (n.MetricsAgeSeconds is not { } age || age > settings.MetricsMaxAgeSeconds)
+        {
+            return new NodeVerdict(n.Id, false, "Métricas ausentes o antiguas.", null);
+        }
+
+        if (!n.StoragePresent)
+        {
+            return new NodeVerdict(n.Id, false, $"Almacenamiento '{n.Storage}' no disponible.", null);
+        }
+
+        if (!n.TemplatePresent)
+        {
+            return new NodeVerdict(n.Id, false, "Plantilla de contenedor ausente.", null);
+        }
+
+        if (n.ReservedContainers + 1 > n.MaxContainers)
+        {
+            return new NodeVerdict(n.Id, false, $"Límite de contenedores alcanzado ({n.ReservedContainers}/{n.MaxContainers}).", null);
+        }
+
+        var h = settings.Headroom;
+        // Projected use counts what Sajet reserved and what the node actually uses, whichever is larger.
+        var memTotalMb = n.MemoryBytes / MiB;
+        var memProjected = Math.Max(n.ReservedMemoryMb, n.MemoryUsed / MiB) + request.MemoryMb;
+        if (memTotalMb <= 0 || memProjected > h * memTotalMb)
+        {
+            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
+                $"Memoria insuficiente: {memProjected / 1024:0.#} GB de {memTotalMb / 1024:0.#} GB superaría el {h:P0}."), null);
+        }
+
+        var diskTotalGb = n.DiskBytes / GiB;
+        var diskProjected = Math.Max(n.ReservedDiskGb, n.DiskUsed / GiB) + request.DiskGb;
+        if (diskTotalGb <= 0 || diskProjected > h * diskTotalGb)
+        {
+            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
+                $"Disco insuficiente: {diskProjected:0} GB de {diskTotalGb:0} GB superaría el {h:P0}."), null);
+        }
+
+        var coreBudget = n.Cores * n.CpuOvercommit;
+        var coresProjected = n.ReservedCores + request.Cores;
+        if (n.Cores <= 0 || coresProjected > coreBudget)
+        {
+            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
+                $"CPU insuficiente: {coresProjected} núcleos reservados de {coreBudget:0.#} permitidos."), null);
+        }
+
+        var cpuProjected = Math.Max(n.CpuUsed, (double)n.ReservedCores / coreBudget) + ((double)request.Cores / coreBudget);
+        if (cpuProjected > h)
+        {
+            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
+                $"CPU demasiado cargada: {cpuProjected:P0} proyectado, límite {h:P0}."), null);
+        }
+
+        var score = (MemoryWeight * (memProjected / memTotalMb)) + (CpuWeight * cpuProjected) + (DiskWeight * (diskProjected / diskTotalGb));
+        return new NodeVerdict(n.Id, true, string.Create(CultureInfo.InvariantCulture,
+            $"Cabe: memoria {memProjected / memTotalMb:P0}, CPU {cpuProjected:P0}, disco {diskProjected / diskTotalGb:P0} tras colocar."), score);
+    }
+
+    public static string Describe(PlacementRequest r) => $"{r.Cores} núcleos, {r.MemoryMb / 1024.0:0.#} GB de RAM y {r.DiskGb} GB de disco";
+
+    public static async Task<PlacementSettings> ReadSettingsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(SettingsSql, conn, tx);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return new PlacementSettings(
+            double.Parse(r.GetString(0), CultureInfo.InvariantCulture),
+            r.GetString(1),
+            double.Parse(r.GetString(2), CultureInfo.InvariantCulture));
+    }
+
+    public static async Task<List<NodeSnapshot>> ReadNodesAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string? onlyNode, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(onlyNode is null ? SelectNodes : SelectNodes + " WHERE id = @id FOR UPDATE", conn, tx);
+        if (onlyNode is not null)
+        {
+            cmd.Parameters.AddWithValue("id", onlyNode);
+        }
+
+        var list = new List<NodeSnapshot>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new NodeSnapshot(
+                r.GetString(0), r.GetString(1), r.GetBoolean(2), r.IsDBNull(3) ? null : r.GetDouble(3), r.GetBoolean(4), r.GetBoolean(5), r.GetString(6),
+                r.GetInt32(7), r.GetDouble(8), r.GetInt64(9), r.GetInt64(10), r.GetDouble(11), r.GetInt64(12), r.GetInt64(13), r.GetInt32(14),
+                r.GetInt32(15), r.GetInt64(16), r.GetInt64(17), r.GetInt32(18)));
+        }
+
+        return list;
+    }
+
+    /// <summary>Answers whether a request fits now, where, and why for every node; reserves nothing.</summary>
+    public static async Task<PlacementDecision> CheckAsync(NpgsqlDataSource db, PlacementRequest request, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var settings = await ReadSettingsAsync(conn, null, ct);
+        return Decide(request, await ReadNodesAsync(conn, null, null, ct), settings);
+    }
+
+    /// <summary>
+    /// Decides and reserves inside the caller's transaction. Idempotent per reservation key: a key that already holds
+    /// a live reservation gets its node back without reserving twice.
+    /// </summary>
+    public static async Task<PlacementDecision> PlaceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PlacementRequest request, CancellationToken ct)
+    {
+        await using (var existing = new NpgsqlCommand(LiveReservationSql, conn, tx))
+        {
+            existing.Parameters.AddWithValue("key", request.ReservationKey);
+            if (await existing.ExecuteScalarAsync(ct) is string node)
+            {
+                return new PlacementDecision(true, node, $"Reserva existente en {node}.", []);
+            }
+        }
+
+        var settings = await ReadSettingsAsync(conn, tx, ct);
+        var snapshot = await ReadNodesAsync(conn, tx, null, ct);
+        var decision = Decide(request, snapshot, settings);
+        var excluded = new HashSet<string>();
+        while (decision.Placed)
+        {
+            // Recheck under the chosen node's row lock: another placement may have reserved it since the snapshot.
+            var locked = await ReadNodesAsync(conn, tx, decision.NodeId, ct);
+            var verdict = Judge(request, locked[0], settings);
+            if (verdict.Eligible)
+            {
+                await using var reserve = new NpgsqlCommand(ReserveSql, conn, tx);
+                reserve.Parameters.AddWithValue("key", request.ReservationKey);
+                reserve.Parameters.AddWithValue("node", decision.NodeId!);
+                reserve.Parameters.AddWithValue("cores", request.Cores);
+                reserve.Parameters.AddWithValue("memory", request.MemoryMb);
+                reserve.Parameters.AddWithValue("disk", request.DiskGb);
+                await reserve.ExecuteNonQueryAsync(ct);
+                return decision;
+            }
+
+            excluded.Add(decision.NodeId!);
+            var index = snapshot.FindIndex(n => n.Id == decision.NodeId);
+            snapshot[index] = locked[0];
+            decision = Decide(request, snapshot, settings);
+        }
+
+        return decision;
+    }
+
+    /// <summary>Releases a reservation (idempotent); returns the node it was on, or null when there was none live.</summary>
+    public static async Task<string?> ReleaseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string reservationKey, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(ReleaseSql, conn, tx);
+        cmd.Parameters.AddWithValue("key", reservationKey);
+        return await cmd.ExecuteScalarAsync(ct) as string;
+    }
+}
