@@ -168,9 +168,9 @@ public sealed partial class ProxmoxCluster
         for (var i = count - 1; i >= 0; i--)
         {
             var time = last - ((long)i * step);
-            if (time < created)
+            if (time + step <= created)
             {
-                // RRD has no samples before the guest existed; PVE omits unknown values and keeps the timestamp.
+                // RRD has no samples for steps that ended before the guest existed; PVE omits unknown values and keeps the timestamp.
                 items.Add(new JsonObject { ["time"] = time });
                 continue;
             }
