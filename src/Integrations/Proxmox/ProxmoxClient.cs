@@ -33,7 +33,7 @@ public sealed class ProxmoxClient : IDisposable
     {
     }
 
-    /// <summary>Uses a caller's HttpClient (e.g. from IHttpClientFactory with <see cref="CreateHandler"/> as primary handler); its Timeout is ignored in favour of the connection's.</summary>
+    /// <summary>Uses a caller's HttpClient (e.g. from IHttpClientFactory with <see cref="CreateHandler"/> as primary handler). The connection's Timeout applies per request, so give the HttpClient an infinite or longer one.</summary>
     public ProxmoxClient(ProxmoxConnection connection, HttpClient httpClient, ProxmoxOptions? options = null, ILogger<ProxmoxClient>? logger = null, TimeProvider? timeProvider = null)
     {
         _connection = connection;
