@@ -1,3 +1,44 @@
-// Runs the external-system simulators (Proxmox VE, Stripe, Odoo) on loopback, as ./sajet sim and ./sajet dev start them.
-Console.WriteLine("simulators: none registered yet");
-return 0;
+// Runs the external-system simulators on loopback, as ./sajet sim and ./sajet dev start them.
+// Usage: Simulators [stripe] [odoo]   (no argument starts all of them); Ctrl+C stops.
+using System.Runtime.InteropServices;
+using Sajet.Simulators.Odoo;
+
+var names = args.Length == 0 ? ["odoo"] : args;
+using var stop = new CancellationTokenSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+var running = new List<IAsyncDisposable>();
+try
+{
+    foreach (var name in names)
+    {
+        running.Add(name switch
+        {
+            "odoo" => await OdooSimulatorCli.StartAsync(Console.Out, stop.Token),
+            _ => throw new ArgumentException($"Unknown simulator '{name}'. Known: odoo."),
+        });
+    }
+
+    Console.WriteLine("Press Ctrl+C to stop.");
+    await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+    return 0;
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+finally
+{
+    foreach (var simulator in running)
+    {
+        await simulator.DisposeAsync();
+    }
+}
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}
