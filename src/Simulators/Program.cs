@@ -2,8 +2,9 @@
 // Usage: Simulators [stripe] [odoo]   (no argument starts all of them); Ctrl+C stops.
 using System.Runtime.InteropServices;
 using Sajet.Simulators.Odoo;
+using Sajet.Simulators.Stripe;
 
-var names = args.Length == 0 ? ["odoo"] : args;
+var names = args.Length == 0 ? ["stripe", "odoo"] : args;
 using var stop = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
@@ -15,8 +16,9 @@ try
     {
         running.Add(name switch
         {
+            "stripe" => await StripeSimulatorCli.StartAsync(Console.Out, stop.Token),
             "odoo" => await OdooSimulatorCli.StartAsync(Console.Out, stop.Token),
-            _ => throw new ArgumentException($"Unknown simulator '{name}'. Known: odoo."),
+            _ => throw new ArgumentException($"Unknown simulator '{name}'. Known: stripe, odoo."),
         });
     }
 
