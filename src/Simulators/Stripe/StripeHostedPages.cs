@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -194,5 +193,11 @@ internal static class StripeHostedPages
     private static string FirstDescription(JsonArray lineItems) =>
         (string?)lineItems.OfType<JsonObject>().FirstOrDefault()?["description"] ?? "tu plan";
 
-    private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+    // Only markup characters are escaped; WebUtility.HtmlEncode would also turn every accented letter into an entity.
+    private static string E(string? text) => (text ?? "")
+        .Replace("&", "&amp;", StringComparison.Ordinal)
+        .Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace(">", "&gt;", StringComparison.Ordinal)
+        .Replace("\"", "&quot;", StringComparison.Ordinal)
+        .Replace("'", "&#39;", StringComparison.Ordinal);
 }
