@@ -1,43 +1,55 @@
-// Runs the external-system simulators (Proxmox VE, Stripe, Odoo) on loopback, as ./sajet sim and ./sajet dev start them.
-// Usage: dotnet run --project src/Simulators -- [proxmox] [--option=value ...]
+// Runs the external-system simulators on loopback, as ./sajet sim and ./sajet dev start them.
+// Usage: Simulators [proxmox] [stripe] [odoo] [--option=value ...]   (no name starts all three); Ctrl+C stops.
+// Options after the names go to the Proxmox simulator (--http-port= --https-port= --nodes= --seed= --task-scale=).
 using System.Runtime.InteropServices;
+using Sajet.Simulators.Odoo;
 using Sajet.Simulators.Proxmox;
+using Sajet.Simulators.Stripe;
 
-var name = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "proxmox";
-var options = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
-
-Func<string[], TextWriter, CancellationToken, Task<IAsyncDisposable>>? start = name switch
+var names = args.TakeWhile(a => !a.StartsWith('-')).ToArray();
+var proxmoxOptions = args.SkipWhile(a => !a.StartsWith('-')).ToArray();
+if (names.Length == 0)
 {
-    "proxmox" => ProxmoxSimulator.StartFromCommandLineAsync,
-    _ => null,
-};
-if (start is null)
-{
-    Console.Error.WriteLine($"unknown simulator '{name}' (known: proxmox)");
-    return 2;
+    names = ["proxmox", "stripe", "odoo"];
 }
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+var running = new List<IAsyncDisposable>();
+try
 {
-    e.Cancel = true;
-    stop.Cancel();
-};
-using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+    foreach (var name in names)
+    {
+        running.Add(name switch
+        {
+            "proxmox" => await ProxmoxSimulator.StartFromCommandLineAsync(proxmoxOptions, Console.Out, stop.Token),
+            "stripe" => await StripeSimulatorCli.StartAsync(Console.Out, stop.Token),
+            "odoo" => await OdooSimulatorCli.StartAsync(Console.Out, stop.Token),
+            _ => throw new ArgumentException($"Unknown simulator '{name}'. Known: proxmox, stripe, odoo."),
+        });
+    }
+
+    Console.WriteLine("Press Ctrl+C to stop.");
+    await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+    return 0;
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+finally
+{
+    foreach (var simulator in running)
+    {
+        await simulator.DisposeAsync();
+    }
+}
+
+void Stop(PosixSignalContext context)
 {
     context.Cancel = true;
     stop.Cancel();
-});
-
-await using var simulator = await start(options, Console.Out, stop.Token);
-Console.WriteLine("Press Ctrl+C to stop.");
-try
-{
-    await Task.Delay(Timeout.Infinite, stop.Token);
 }
-catch (OperationCanceledException)
-{
-    // Ctrl+C or SIGTERM: fall through to dispose the simulator.
-}
-
-return 0;
