@@ -109,6 +109,23 @@ public sealed class PagesTests(WebFixture fx) : IClassFixture<WebFixture>
     }
 
     [Fact]
+    public async Task LoginPage_SixthFailureFromOneIp_Is429InSpanish()
+    {
+        var client = App.Client(SajetWebFactory.RandomIp());
+        for (var i = 0; i < 5; i++)
+        {
+            var failed = await client.SubmitFormAsync("/login/tenant", "/login/tenant", new() { ["Email"] = $"page-guess{i}@example.com", ["Password"] = "wrong-password" });
+            Assert.Equal(HttpStatusCode.OK, failed.StatusCode);
+        }
+
+        var sixth = await client.SubmitFormAsync("/login/tenant", "/login/tenant", new() { ["Email"] = "page-guess6@example.com", ["Password"] = "wrong-password" });
+        Assert.Equal(HttpStatusCode.TooManyRequests, sixth.StatusCode);
+        var html = await sixth.Content.ReadAsStringAsync();
+        Assert.Contains("<html lang=\"es\">", html, StringComparison.Ordinal);
+        Assert.Contains("demasiados intentos", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TenantPortal_TwoFactorSetupThroughForms_ThenTwoStepLogin()
     {
         var (email, tenantId) = await App.CreateTenantUserAsync("portal-password");

@@ -1,7 +1,9 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.WebEncoders;
 using Sajet.WebFront.Auth;
+using Sajet.WebFront.Security;
 
 namespace Sajet.WebFront.Pages;
 
@@ -20,6 +22,8 @@ public static class PagesExtensions
         {
             o.Conventions.AuthorizeFolder("/Admin", Roles.AdminPolicy);
             o.Conventions.AuthorizeFolder("/Tenant", Roles.TenantPolicy);
+            // The login forms get the same per-IP request limit as POST /api/auth/login.
+            o.Conventions.AddFolderApplicationModelConvention("/Login", model => model.EndpointMetadata.Add(new EnableRateLimitingAttribute(RateLimitPolicies.Login)));
         });
         return services;
     }

@@ -4,6 +4,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Sajet.WebFront.Audit;
+using Sajet.WebFront.Hosting;
 
 namespace Sajet.WebFront.Security;
 
@@ -89,7 +90,29 @@ public static class RateLimitPolicies
             http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString();
         }
 
-        // An attacker hammering us must not turn every refused request into a database write: one audit per IP and limit per minute.
+        await AuditRejectionAsync(http, limit);
+        if (!RequestKinds.IsApi(http.Request))
+        {
+            // Pages: the empty 429 is rendered by the Spanish error page (status code pages).
+            return;
+        }
+
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Demasiadas solicitudes",
+                Detail = "Has hecho demasiados intentos en poco tiempo. Espera un momento y vuelve a intentarlo.",
+            },
+        });
+    }
+
+    /// <summary>Audits a refused request; an attacker hammering us must not turn each refusal into a database write.</summary>
+    public static async Task AuditRejectionAsync(HttpContext http, string limit)
+    {
+        // One audit per IP and limit per minute.
         var key = $"{limit}|{ClientIp(http)}";
         var now = DateTimeOffset.UtcNow;
         if (LastAudited.Count > 10_000)
@@ -103,17 +126,6 @@ public static class RateLimitPolicies
             await http.RequestServices.GetRequiredService<AuditLog>().WriteAsync(http, "security.rate_limited",
                 new { limit, path = http.Request.Path.Value, method = http.Request.Method }, AuditSeverity.Warning);
         }
-
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Demasiadas solicitudes",
-                Detail = "Has hecho demasiados intentos en poco tiempo. Espera un momento y vuelve a intentarlo.",
-            },
-        });
     }
 
     private static RateLimitPartition<string> PerIp(HttpContext http, int permits, TimeSpan window) =>

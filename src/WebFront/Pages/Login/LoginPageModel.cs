@@ -62,7 +62,7 @@ public abstract class LoginPageModel(LoginService login, SecretProtector protect
             return Page();
         }
 
-        return Finish(result);
+        return await FinishAsync(result);
     }
 
     public async Task<IActionResult> OnPostCodeAsync(CancellationToken ct)
@@ -78,10 +78,10 @@ public abstract class LoginPageModel(LoginService login, SecretProtector protect
         var isTotp = code.Length == 6 && code.All(char.IsAsciiDigit);
         var result = await login.SecondFactorAsync(userId, Role, isTotp ? code : null, isTotp ? null : code, RateLimitPolicies.ClientIp(HttpContext), ct);
         Code = null;
-        return Finish(result);
+        return await FinishAsync(result);
     }
 
-    private IActionResult Finish(LoginResult result)
+    private async Task<IActionResult> FinishAsync(LoginResult result)
     {
         switch (result.Status)
         {
@@ -94,6 +94,7 @@ public abstract class LoginPageModel(LoginService login, SecretProtector protect
                 return Page();
             case LoginStatus.Throttled:
                 Error = "Has hecho demasiados intentos en poco tiempo. Espera un minuto y vuelve a intentarlo.";
+                await RateLimitPolicies.AuditRejectionAsync(HttpContext, "login_failures");
                 Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 return Page();
             default:
