@@ -96,6 +96,15 @@ public sealed class SecurityTests(WebFixture fx) : IClassFixture<WebFixture>
     }
 
     [Fact]
+    public async Task MalformedJson_Is400ProblemWithSpanishTitle()
+    {
+        var response = await App.Client().PostAsync("/api/auth/login", new StringContent("{not json", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("Solicitud no válida", (await response.JsonAsync()).GetProperty("title").GetString());
+    }
+
+    [Fact]
     public async Task OversizedForm_Is413()
     {
         var response = await App.Client().PostAsync("/login/admin", new FormUrlEncodedContent(new Dictionary<string, string> { ["Email"] = new string('a', 70 * 1024) }));

@@ -39,7 +39,15 @@ public static class HostingExtensions
         [504] = "Un servicio externo no respondió a tiempo",
     };
 
-    private static readonly HashSet<string> EnglishDefaults = ["An error occurred while processing your request.", "One or more validation errors occurred."];
+    // Titles the framework fills in by itself (ProblemDetailsDefaults and reason phrases); ours are already Spanish.
+    private static readonly HashSet<string> EnglishDefaults =
+    [
+        "An error occurred while processing your request.", "One or more validation errors occurred.", "Bad Request", "Unauthorized",
+        "Forbidden", "Not Found", "Method Not Allowed", "Not Acceptable", "Request Timeout", "Conflict", "Precondition Failed",
+        "Content Too Large", "Payload Too Large", "Request Entity Too Large", "Unsupported Media Type", "Unprocessable Entity",
+        "Unprocessable Content", "Too Many Requests", "Upgrade Required", "Internal Server Error", "Bad Gateway", "Service Unavailable",
+        "Gateway Timeout",
+    ];
 
     public static WebApplicationBuilder AddSajetHosting(this WebApplicationBuilder builder)
     {
