@@ -1,6 +1,48 @@
+using Sajet.Runtime;
+using Sajet.WebFront.Audit;
+using Sajet.WebFront.Auth;
+using Sajet.WebFront.Health;
+using Sajet.WebFront.Hosting;
+using Sajet.WebFront.Pages;
+using Sajet.WebFront.Security;
+
+// Sajet web front: Razor Pages in Spanish and the JSON API. Configuration keeps the old system's names:
+// DATABASE_URL, APP_PORT (4443), APP_URL, JWT_SECRET_KEY, ADMIN_USERNAME, ADMIN_PASSWORD.
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddSajetHosting();                                  // APP_PORT/APP_URL, forwarded headers, Spanish problem+json
+builder.Services.AddSajetDatabase(builder.Configuration);   // one NpgsqlDataSource from DATABASE_URL
+builder.Services.AddSajetAudit();                           // audit_log table + logs/security_audit.log
+builder.Services.AddSajetSecurity();                        // headers, body limits, rate limits, antiforgery
+builder.Services.AddSajetAuth();                            // JWT cookies, refresh sessions, TOTP, policies
+builder.Services.AddSajetHealth();
+builder.Services.AddSajetPages();                           // Razor Pages, /Admin and /Tenant folders protected
+builder.Services.AddOpenApi();
+
 var app = builder.Build();
-app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+await app.ApplyMigrationsAsync();                           // a fresh database works on first start
+await app.EnsureFirstAdminAsync();
+
+app.UseSajetSecurityHeaders();
+app.UseSajetErrorHandling();
+app.UseStaticFiles();
+app.UseSwaggerUI(o =>
+{
+    o.RoutePrefix = "docs";
+    o.SwaggerEndpoint("/openapi/v1.json", "Sajet API v1");
+    o.DocumentTitle = "Sajet · API";
+});
+app.UseRouting();
+app.UseRateLimiter();
+app.UseSajetAuthorization();                                // authentication, area guard, authorization
+app.UseAntiforgery();
+
+app.MapHealthApi();
+app.MapOpenApi();
+app.MapAuthApi();
+app.MapAuditApi();
+app.MapSajetPages();
+
 app.Run();
 
 public partial class Program;

@@ -1,0 +1,59 @@
+using Dapper;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Npgsql;
+
+namespace Sajet.WebFront.Pages;
+
+/// <summary>The public landing page: what Sajet is, and the plans.</summary>
+public sealed class IndexModel(NpgsqlDataSource db) : PageModel
+{
+    // The plans table belongs to onboarding (sql/0004); until it exists the landing shows DESIGN.md §4's plans.
+    private const string PlansTableExists = "SELECT to_regclass('public.plans') IS NOT NULL";
+
+    private const string PlansSql = """
+        SELECT id AS Id, name AS Name, price_cents::int AS PriceCents, cores::int AS Cores, memory_mb::int AS MemoryMb, disk_gb::int AS DiskGb,
+               backup::text AS Backup, sla::text AS Sla, shared AS Shared
+        FROM plans WHERE active ORDER BY sort, price_cents
+        """;
+
+    public static readonly PlanCard[] FallbackPlans =
+    [
+        new("basic", "Basic", 2900, 1, 2048, 10, "semanal", "99", true),
+        new("pro", "Pro", 4900, 2, 4096, 50, "diaria", "99.5", false),
+        new("enterprise", "Enterprise", 9900, 4, 8192, 100, "cada 6 h", "99.9", false),
+    ];
+
+    public sealed record PlanCard(string Id, string Name, int PriceCents, int Cores, int MemoryMb, int DiskGb, string Backup, string Sla, bool Shared)
+    {
+        public string Price => $"${PriceCents / 100m:0.##}";
+
+        public string Memory => $"{MemoryMb / 1024m:0.#} GB de memoria";
+
+        public string BackupText => Backup.ToLowerInvariant() switch
+        {
+            "weekly" => "semanal",
+            "daily" => "diaria",
+            "6h" or "every_6h" or "6-hourly" => "cada 6 h",
+            var other => other,
+        };
+
+        public string Hosting => Shared ? "Contenedor compartido" : Id == "enterprise" ? "LXC dedicado con alta disponibilidad" : "LXC dedicado";
+    }
+
+    public IReadOnlyList<PlanCard> Plans { get; private set; } = FallbackPlans;
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(PlansTableExists, cancellationToken: ct)))
+        {
+            return;
+        }
+
+        var rows = (await conn.QueryAsync<PlanCard>(new CommandDefinition(PlansSql, cancellationToken: ct))).ToList();
+        if (rows.Count > 0)
+        {
+            Plans = rows;
+        }
+    }
+}

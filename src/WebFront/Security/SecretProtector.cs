@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Sajet.WebFront.Security;
+
+/// <summary>
+/// Encrypts small secrets for storage in PostgreSQL (TOTP seeds, Proxmox API token secrets) with AES-256-GCM.
+/// The key is derived with HKDF from the configured secret (SAJET_SECRET_KEY, else JWT_SECRET_KEY), so a
+/// database dump alone reveals nothing. The purpose string is authenticated data: a value protected for one
+/// purpose (say "totp:42") cannot be replayed into another row or feature.
+/// Depends on the BCL only, so it can move to a shared project when the silo needs it.
+/// </summary>
+public sealed class SecretProtector
+{
+    public const int MinimumSecretLength = 32;
+    private const string Prefix = "v1.";
+    private const int NonceSize = 12;
+    private const int TagSize = 16;
+    private readonly byte[] _encryptionKey;
+    private readonly byte[] _root;
+
+    public SecretProtector(string secret)
+    {
+        if (string.IsNullOrEmpty(secret) || secret.Length < MinimumSecretLength)
+        {
+            throw new ArgumentException($"The secret key must be at least {MinimumSecretLength} characters long.", nameof(secret));
+        }
+
+        _root = Encoding.UTF8.GetBytes(secret);
+        _encryptionKey = DeriveKey("secret-protector/v1");
+    }
+
+    /// <summary>The configured root secret: SAJET_SECRET_KEY when set, else JWT_SECRET_KEY.</summary>
+    public static string? SecretFrom(IConfiguration configuration) =>
+        configuration["SAJET_SECRET_KEY"] is { Length: > 0 } own ? own : configuration["JWT_SECRET_KEY"];
+
+    /// <summary>A 256-bit key for one purpose, independent of every other purpose's key.</summary>
+    public byte[] DeriveKey(string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _root, 32, Encoding.UTF8.GetBytes("sajet"), Encoding.UTF8.GetBytes("sajet/" + purpose));
+
+    public string Protect(string plaintext, string purpose) => Protect(Encoding.UTF8.GetBytes(plaintext), purpose);
+
+    public string Protect(ReadOnlySpan<byte> plaintext, string purpose)
+    {
+        var blob = new byte[NonceSize + plaintext.Length + TagSize];
+        var nonce = blob.AsSpan(0, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(_encryptionKey, TagSize);
+        aes.Encrypt(nonce, plaintext, blob.AsSpan(NonceSize, plaintext.Length), blob.AsSpan(NonceSize + plaintext.Length), Encoding.UTF8.GetBytes(purpose));
+        return Prefix + Convert.ToBase64String(blob);
+    }
+
+    /// <summary>Decrypts a value; null when it was tampered with, protected for another purpose or under another key.</summary>
+    public byte[]? UnprotectBytes(string protectedValue, string purpose)
+    {
+        if (!protectedValue.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        byte[] blob;
+        try
+        {
+            blob = Convert.FromBase64String(protectedValue[Prefix.Length..]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+
+        if (blob.Length < NonceSize + TagSize)
+        {
+            return null;
+        }
+
+        var plaintext = new byte[blob.Length - NonceSize - TagSize];
+        using var aes = new AesGcm(_encryptionKey, TagSize);
+        try
+        {
+            aes.Decrypt(blob.AsSpan(0, NonceSize), blob.AsSpan(NonceSize, plaintext.Length), blob.AsSpan(NonceSize + plaintext.Length), plaintext, Encoding.UTF8.GetBytes(purpose));
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return null;
+        }
+
+        return plaintext;
+    }
+
+    public string? Unprotect(string protectedValue, string purpose) =>
+        UnprotectBytes(protectedValue, purpose) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
+}
