@@ -1,6 +1,7 @@
 using System.Text;
 using Sajet.WebFront.Auth;
 using Sajet.WebFront.Security;
+using Sajet.Runtime.Secrets;
 
 namespace Sajet.WebFront.Tests;
 

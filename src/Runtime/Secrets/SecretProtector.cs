@@ -5,57 +5,92 @@ using Microsoft.Extensions.Configuration;
 namespace Sajet.Runtime.Secrets;
 
 /// <summary>
-/// Encrypts secrets at rest (Proxmox token secrets, TOTP seeds) with AES-256-GCM. The key is derived with HKDF from
-/// <c>SAJET_SECRET_KEY</c> (or <c>JWT_SECRET_KEY</c> when that is all there is) and a purpose, so one leaked
-/// ciphertext kind cannot be replayed as another. Layout: version (1) · nonce (12) · tag (16) · ciphertext.
+/// Encrypts small secrets for storage in PostgreSQL (TOTP seeds, Proxmox API token secrets) with AES-256-GCM.
+/// The key is derived with HKDF from the configured secret (SAJET_SECRET_KEY, else JWT_SECRET_KEY), so a
+/// database dump alone reveals nothing. The purpose string is authenticated data: a value protected for one
+/// purpose (say "totp:42") cannot be replayed into another row or feature.
+/// Shared by the web front (TOTP seeds) and the silo (Proxmox token secrets, tenant Odoo passwords).
 /// </summary>
 public sealed class SecretProtector
 {
-    private const byte Version = 1;
-    private readonly byte[] _master;
+    public const int MinimumSecretLength = 32;
+    private const string Prefix = "v1.";
+    private const int NonceSize = 12;
+    private const int TagSize = 16;
+    private readonly byte[] _encryptionKey;
+    private readonly byte[] _root;
 
-    public SecretProtector(string masterSecret)
+    public SecretProtector(string secret)
     {
-        if (string.IsNullOrEmpty(masterSecret) || masterSecret.Length < 16)
+        if (string.IsNullOrEmpty(secret) || secret.Length < MinimumSecretLength)
         {
-            throw new ArgumentException("The secret key must be at least 16 characters (set SAJET_SECRET_KEY).", nameof(masterSecret));
+            throw new ArgumentException($"The secret key must be at least {MinimumSecretLength} characters long.", nameof(secret));
         }
 
-        _master = Encoding.UTF8.GetBytes(masterSecret);
+        _root = Encoding.UTF8.GetBytes(secret);
+        _encryptionKey = DeriveKey("secret-protector/v1");
     }
+
+    /// <summary>The configured root secret: SAJET_SECRET_KEY when set, else JWT_SECRET_KEY.</summary>
+    public static string? SecretFrom(IConfiguration configuration) =>
+        configuration["SAJET_SECRET_KEY"] is { Length: > 0 } own ? own : configuration["JWT_SECRET_KEY"];
 
     public static SecretProtector FromConfiguration(IConfiguration configuration) =>
-        new(configuration["SAJET_SECRET_KEY"] is { Length: > 0 } k ? k
-            : configuration["JWT_SECRET_KEY"] is { Length: > 0 } j ? j
-            : throw new InvalidOperationException("Set SAJET_SECRET_KEY (or JWT_SECRET_KEY): secrets at rest are encrypted with it."));
+        new(SecretFrom(configuration) ?? throw new InvalidOperationException("Set SAJET_SECRET_KEY (or JWT_SECRET_KEY): secrets at rest are encrypted with it."));
 
-    public byte[] Protect(string plaintext, string purpose)
+    /// <summary>A 256-bit key for one purpose, independent of every other purpose's key.</summary>
+    public byte[] DeriveKey(string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _root, 32, Encoding.UTF8.GetBytes("sajet"), Encoding.UTF8.GetBytes("sajet/" + purpose));
+
+    public string Protect(string plaintext, string purpose) => Protect(Encoding.UTF8.GetBytes(plaintext), purpose);
+
+    public string Protect(ReadOnlySpan<byte> plaintext, string purpose)
     {
-        var key = Key(purpose);
-        var data = Encoding.UTF8.GetBytes(plaintext);
-        var output = new byte[1 + 12 + 16 + data.Length];
-        output[0] = Version;
-        var nonce = output.AsSpan(1, 12);
+        var blob = new byte[NonceSize + plaintext.Length + TagSize];
+        var nonce = blob.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(key, 16);
-        aes.Encrypt(nonce, data, output.AsSpan(29), output.AsSpan(13, 16), Encoding.UTF8.GetBytes(purpose));
-        return output;
+        using var aes = new AesGcm(_encryptionKey, TagSize);
+        aes.Encrypt(nonce, plaintext, blob.AsSpan(NonceSize, plaintext.Length), blob.AsSpan(NonceSize + plaintext.Length), Encoding.UTF8.GetBytes(purpose));
+        return Prefix + Convert.ToBase64String(blob);
     }
 
-    public string Unprotect(byte[] protectedData, string purpose)
+    /// <summary>Decrypts a value; null when it was tampered with, protected for another purpose or under another key.</summary>
+    public byte[]? UnprotectBytes(string protectedValue, string purpose)
     {
-        if (protectedData.Length < 29 || protectedData[0] != Version)
+        if (!protectedValue.StartsWith(Prefix, StringComparison.Ordinal))
         {
-            throw new CryptographicException("Unknown secret format");
+            return null;
         }
 
-        var key = Key(purpose);
-        var plain = new byte[protectedData.Length - 29];
-        using var aes = new AesGcm(key, 16);
-        aes.Decrypt(protectedData.AsSpan(1, 12), protectedData.AsSpan(29), protectedData.AsSpan(13, 16), plain, Encoding.UTF8.GetBytes(purpose));
-        return Encoding.UTF8.GetString(plain);
+        byte[] blob;
+        try
+        {
+            blob = Convert.FromBase64String(protectedValue[Prefix.Length..]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+
+        if (blob.Length < NonceSize + TagSize)
+        {
+            return null;
+        }
+
+        var plaintext = new byte[blob.Length - NonceSize - TagSize];
+        using var aes = new AesGcm(_encryptionKey, TagSize);
+        try
+        {
+            aes.Decrypt(blob.AsSpan(0, NonceSize), blob.AsSpan(NonceSize, plaintext.Length), blob.AsSpan(NonceSize + plaintext.Length), plaintext, Encoding.UTF8.GetBytes(purpose));
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return null;
+        }
+
+        return plaintext;
     }
 
-    private byte[] Key(string purpose) =>
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, _master, 32, salt: "sajet.secrets.v1"u8.ToArray(), info: Encoding.UTF8.GetBytes(purpose));
+    public string? Unprotect(string protectedValue, string purpose) =>
+        UnprotectBytes(protectedValue, purpose) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
 }

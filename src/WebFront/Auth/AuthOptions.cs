@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Sajet.WebFront.Security;
+using Sajet.Runtime.Secrets;
 
 namespace Sajet.WebFront.Auth;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using QRCoder;
 using Sajet.WebFront.Security;
+using Sajet.Runtime.Secrets;
 
 namespace Sajet.WebFront.Auth;
 
