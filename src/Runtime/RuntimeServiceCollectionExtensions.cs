@@ -25,6 +25,17 @@ public static class RuntimeServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Only the client side: for a process without grain code (the web front), which sends messages to grains and
+    /// reads their state, while silos run them.
+    /// </summary>
+    public static IServiceCollection AddSajetGrainClient(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSajetDatabase(configuration);
+        services.TryAddSingleton<GrainClient>();
+        return services;
+    }
+
     /// <summary>The grain runtime (calls, client) and, unless <c>Runtime:RunSilo</c> is false, a silo hosted service.</summary>
     public static IServiceCollection AddSajetRuntime(this IServiceCollection services, IConfiguration configuration, Action<GrainRegistry>? grains = null)
     {

@@ -3,8 +3,12 @@ using Sajet.WebFront.Audit;
 using Sajet.WebFront.Auth;
 using Sajet.WebFront.Health;
 using Sajet.WebFront.Hosting;
+using Sajet.WebFront.Live;
+using Sajet.WebFront.Onboarding;
 using Sajet.WebFront.Pages;
 using Sajet.WebFront.Security;
+using Sajet.WebFront.Tenants;
+using Sajet.Integrations.Stripe;
 
 // Sajet web front: Razor Pages in Spanish and the JSON API. Configuration keeps the old system's names:
 // DATABASE_URL, APP_PORT (4443), APP_URL, JWT_SECRET_KEY, ADMIN_USERNAME, ADMIN_PASSWORD.
@@ -15,6 +19,10 @@ builder.Services.AddSajetDatabase(builder.Configuration);   // one NpgsqlDataSou
 builder.Services.AddSajetAudit();                           // audit_log table + logs/security_audit.log
 builder.Services.AddSajetSecurity();                        // headers, body limits, rate limits, antiforgery
 builder.Services.AddSajetAuth();                            // JWT cookies, refresh sessions, TOTP, policies
+builder.Services.AddSajetGrainClient(builder.Configuration); // messages to grains; silos run them
+builder.Services.AddSajetStripe(builder.Configuration);     // STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
+builder.Services.AddSajetOnboarding();                      // signup → Stripe Checkout
+builder.Services.AddSajetLiveEvents();                      // LISTEN/NOTIFY → Server-Sent Events
 builder.Services.AddSajetHealth();
 builder.Services.AddSajetPages();                           // Razor Pages, /Admin and /Tenant folders protected
 builder.Services.AddOpenApi();
@@ -41,6 +49,11 @@ app.MapHealthApi();
 app.MapOpenApi();
 app.MapAuthApi();
 app.MapAuditApi();
+app.MapPlansApi();
+app.MapSignupApi();
+app.MapStripeWebhook();
+app.MapTenantsApi();
+app.MapLiveEvents();
 app.MapSajetPages();
 
 app.Run();

@@ -61,6 +61,19 @@ public sealed class TestDatabase : IAsyncDisposable
         }
     }
 
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var cmd = DataSource.CreateCommand(sql);
+        var value = await cmd.ExecuteScalarAsync();
+        return value is null or DBNull ? default! : (T)Convert.ChangeType(value, Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task ExecAsync(string sql)
+    {
+        await using var cmd = DataSource.CreateCommand(sql);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
     public static string WithDatabase(string name) =>
         new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name, NoResetOnClose = true, MaxPoolSize = 200 }.ConnectionString;
 

@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sajet.Grains.Tenants;
+using Sajet.Integrations.Odoo;
+using Sajet.Integrations.Proxmox;
+
+namespace Sajet.Grains.Provisioning;
+
+/// <summary>What a container should look like.</summary>
+public sealed record ContainerSpec(string Hostname, int Cores, int MemoryMb, int DiskGb, IReadOnlyList<string> Tags);
+
+/// <summary>The outcome of an idempotent effect: what exists now, and the Proxmox task that made it (null when adopted).</summary>
+public sealed record ContainerResult(int Vmid, string PveNode, string? Upid);
+
+/// <summary>
+/// The idempotent effects of provisioning, run by reminder handlers outside any lock. Every effect first looks for
+/// what an earlier attempt may have made (by hostname, by database name) and adopts it, so a retry after a timeout
+/// that "actually ran" never makes a second container or database.
+/// </summary>
+public sealed class Provisioner(NodeConnections nodes, IHttpClientFactory http, IOptions<TenantOptions> options, ILogger<Provisioner> logger)
+{
+    /// <summary>Every container Sajet makes carries this tag, so reconciliation can tell ours from others.</summary>
+    public const string SajetTag = "sajet";
+
+    public async Task<ContainerResult?> FindAsync(string nodeId, string hostname, CancellationToken ct)
+    {
+        var target = await nodes.GetAsync(nodeId, ct);
+        var resources = await target.Client.GetClusterResourcesAsync(ProxmoxResourceType.Vm, ct);
+        var found = resources.FirstOrDefault(r => r.Type == "lxc" && r.Name == hostname && r.Vmid is not null);
+        return found is null ? null : new ContainerResult(found.Vmid!.Value, found.Node ?? target.PveNode, null);
+    }
+
+    public async Task<ContainerResult> EnsureContainerAsync(string nodeId, ContainerSpec spec, CancellationToken ct)
+    {
+        if (await FindAsync(nodeId, spec.Hostname, ct) is { } existing)
+        {
+            logger.LogInformation("Container {Hostname} already exists as {Vmid} on {Node}; adopting it", spec.Hostname, existing.Vmid, existing.PveNode);
+            return existing;
+        }
+
+        var target = await nodes.GetAsync(nodeId, ct);
+        for (var tries = 0; ; tries++)
+        {
+            var vmid = await target.Client.GetNextIdAsync(null, ct);
+            var create = new ProxmoxContainerCreate(vmid, target.Template)
+            {
+                Hostname = spec.Hostname,
+                Cores = spec.Cores,
+                Memory = spec.MemoryMb,
+                Swap = 512,
+                RootFs = PropertyString.Parse($"{target.Storage}:{spec.DiskGb}", "volume"),
+                Networks = new Dictionary<int, PropertyString> { [0] = PropertyString.Parse("name=eth0,bridge=vmbr0,ip=dhcp,firewall=1", null) },
+                Features = PropertyString.Parse("nesting=1", null),
+                Tags = spec.Tags,
+                Unprivileged = true,
+                Start = false,
+                OnBoot = true,
+            };
+            try
+            {
+                var upid = await target.Client.CreateContainerAsync(target.PveNode, create, ct);
+                logger.LogInformation("Creating container {Hostname} as {Vmid} on {Node}: {Upid}", spec.Hostname, vmid, target.PveNode, upid);
+                await target.Client.WaitForTaskAsync(upid, options.Value.TaskTimeout, options.Value.TaskPollInterval, ct: ct);
+                return new ContainerResult(vmid, target.PveNode, upid.ToString());
+            }
+            catch (ProxmoxVmidInUseException) when (tries < 5)
+            {
+                // nextid is only a hint: another creator took the id between our two calls.
+            }
+        }
+    }
+
+    public async Task<string?> EnsureStartedAsync(string nodeId, string hostname, CancellationToken ct)
+    {
+        var target = await nodes.GetAsync(nodeId, ct);
+        var found = await FindAsync(nodeId, hostname, ct) ?? throw new InvalidOperationException($"Container {hostname} does not exist");
+        var status = await target.Client.GetContainerStatusAsync(found.PveNode, found.Vmid, ct);
+        if (status.Status == "running")
+        {
+            return null;
+        }
+
+        var upid = await target.Client.StartContainerAsync(found.PveNode, found.Vmid, ct);
+        await target.Client.WaitForTaskAsync(upid, options.Value.TaskTimeout, options.Value.TaskPollInterval, ct: ct);
+        return upid.ToString();
+    }
+
+    /// <summary>Removes a container made for a tenant that failed; nothing to do when it never existed.</summary>
+    public async Task<string?> DestroyAsync(string nodeId, string hostname, CancellationToken ct)
+    {
+        var target = await nodes.GetAsync(nodeId, ct);
+        if (await FindAsync(nodeId, hostname, ct) is not { } found)
+        {
+            return null;
+        }
+
+        var upid = await target.Client.DeleteContainerAsync(found.PveNode, found.Vmid, purge: true, force: true, ct: ct);
+        await target.Client.WaitForTaskAsync(upid, options.Value.TaskTimeout, options.Value.TaskPollInterval, ct: ct);
+        logger.LogInformation("Removed container {Hostname} ({Vmid}) from {Node}: {Upid}", hostname, found.Vmid, found.PveNode, upid);
+        return upid.ToString();
+    }
+
+    /// <summary>The Odoo instance of a container.</summary>
+    public OdooClient Odoo(string hostname, int? vmid, string? pveNode)
+    {
+        var url = options.Value.OdooUrlTemplate
+            .Replace("{hostname}", hostname, StringComparison.Ordinal)
+            .Replace("{vmid}", vmid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparison.Ordinal)
+            .Replace("{node}", pveNode ?? "", StringComparison.Ordinal);
+        return new OdooClient(http.CreateClient("odoo"), new OdooClientOptions { BaseUrl = url, MasterPassword = options.Value.OdooMasterPassword });
+    }
+}

@@ -1,0 +1,846 @@
+// The tenant grain: onboarding from signup to a working Odoo, then the billing lifecycle.
+//
+//  signup ─► pending ──(Stripe says: session complete and paid)──► paid ─► placing ──(a node fits)──► provisioning ──(login ok)──► active
+//              │                                                              ▲  │                     │                             │ ▲
+//              │ (checkout expired, or unpaid for 24 h:                       │  │ (no node fits)      │ (a step spent its budget,   │ │ (invoice paid)
+//              │  subdomain released)                                         │  ▼                     │  or failed for good)        ▼ │
+//              ▼                                           capacity appears,  waiting_for_capacity     ▼                          past_due
+//          cancelled ◄── admin cancel (refund) ──────────  admin resolves  ◄──────┘          failed ──(compensated; admin retry)──► placing
+//              ▲                                                                                         
+//              └────────── subscription deleted (any state) ─────      active ──admin suspend──► suspended ──admin resume──► active
+//
+// Provisioning steps (State.Step), each an idempotent effect outside the lock followed by a transition under it:
+//   dedicated and shared-container creator:  create_container ─► start_container ─► await_odoo ─► create_database ─► verify
+//   shared-container joiner:                  await_shared ─► create_database ─► verify
+// Reminders: "step" drives provisioning; "billing-sync" reads Stripe's current objects (every webhook and /success
+// schedule it, so event order never matters); "reconcile" re-reads a pending checkout at growing intervals so a missed
+// webhook cannot strand a payer; "compensate" removes what a failed attempt left; "refund" refunds on admin cancel;
+// "release-subdomain" frees an abandoned name; "waiting-check" retries placement while waiting.
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Sajet.Grains.Interfaces;
+using Sajet.Grains.Placement;
+using Sajet.Grains.Provisioning;
+using Sajet.Integrations.Odoo;
+using Sajet.Integrations.Proxmox;
+using Sajet.Integrations.Stripe;
+using Sajet.Runtime;
+using Sajet.Runtime.Secrets;
+
+namespace Sajet.Grains.Tenants;
+
+public sealed class TenantState
+{
+    public string Status { get; set; } = TenantStatus.Pending;
+    public string Subdomain { get; set; } = "";
+    public string CompanyName { get; set; } = "";
+    public string Email { get; set; } = "";
+    public string Country { get; set; } = "";
+    public string PlanId { get; set; } = "";
+    public string? StripeCustomerId { get; set; }
+    public string? CheckoutSessionId { get; set; }
+    public string? SubscriptionId { get; set; }
+    public string? SubscriptionStatus { get; set; }
+    public string? LastStripeEventId { get; set; }
+    public string OdooPasswordProtected { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public int ReconcileRound { get; set; }
+
+    /// <summary>"dedicated" or "shared".</summary>
+    public string? Kind { get; set; }
+    public bool SharedCreator { get; set; }
+    public string? NodeId { get; set; }
+    public string? Hostname { get; set; }
+    public int? Vmid { get; set; }
+    public string? PveNode { get; set; }
+    public string? Step { get; set; }
+    public string? ReservationKey { get; set; }
+    public string? Url { get; set; }
+    public DateTimeOffset? WaitingSince { get; set; }
+    public string? FailReason { get; set; }
+
+    /// <summary>True once whatever a failed attempt made has been removed; admin retry waits for it.</summary>
+    public bool Compensated { get; set; } = true;
+}
+
+/// <summary>What Stripe's current objects say about a tenant's payment.</summary>
+public sealed record BillingFacts(string? SessionStatus, string? PaymentStatus, string? SubscriptionId, string? SubscriptionStatus);
+
+public sealed class TenantGrain(
+    Provisioner provisioner,
+    StripeClient stripe,
+    SecretProtector secrets,
+    IOptions<TenantOptions> options,
+    ILogger<TenantGrain> logger) : Grain<TenantState>
+{
+    public const string OdooPasswordPurpose = "odoo-admin";
+
+    private const string StepReminder = "step";
+    private const string BillingReminder = "billing-sync";
+    private const string ReconcileReminder = "reconcile";
+    private const string CompensateReminder = "compensate";
+    private const string RefundReminder = "refund";
+    private const string ReleaseReminder = "release-subdomain";
+    private const string WaitingReminder = "waiting-check";
+
+    private const string SyncIndexSql = """
+        UPDATE tenants SET status = @status, node_id = @node, vmid = @vmid, url = @url, subscription_id = @subscription,
+            waiting_since = @waiting, updated_at = now()
+        WHERE id = @id
+        """;
+
+    private const string PlanSql = "SELECT cores, memory_mb, disk_gb, shared FROM plans WHERE id = @id";
+
+    private const string JoinSharedSql = """
+        UPDATE shared_containers SET slots_used = slots_used + 1
+        WHERE hostname = (SELECT hostname FROM shared_containers
+                          WHERE status IN ('creating', 'running') AND slots_used < slots_total
+                          ORDER BY status = 'running' DESC, slots_used DESC, created_at
+                          LIMIT 1 FOR UPDATE)
+        RETURNING hostname, node_id, vmid, status
+        """;
+
+    private TenantOptions Options => options.Value;
+
+    public override string? Status => State.Status;
+
+    // ───────────────────────────── messages (under the lock) ─────────────────────────────
+
+    public override async Task ReceiveMessageAsync(object message)
+    {
+        switch (message)
+        {
+            case TenantSignedUp m:
+                SignedUp(m);
+                break;
+            case StripeEventReceived m:
+                State.LastStripeEventId = m.EventId;
+                Context.Record(State.Status, State.Status, $"Evento de Stripe recibido: {m.Type}", m.EventId);
+                Context.SetReminder(BillingReminder, TimeSpan.Zero, maxAttempts: 20);
+                break;
+            case CheckoutReturned m when m.SessionId == State.CheckoutSessionId:
+                Context.SetReminder(BillingReminder, TimeSpan.Zero, maxAttempts: 20);
+                break;
+            case CheckoutReturned:
+                break;
+            case ResolveTenant m:
+                await ResolveAsync(m);
+                break;
+            case SuspendTenant m when State.Status is TenantStatus.Active or TenantStatus.PastDue:
+                await MoveAsync(TenantStatus.Suspended, $"Suspendido por {m.Actor}");
+                break;
+            case ResumeTenant m when State.Status == TenantStatus.Suspended:
+                await MoveAsync(TenantStatus.Active, $"Reactivado por {m.Actor}");
+                break;
+            case SuspendTenant or ResumeTenant:
+                Context.Record(State.Status, State.Status, $"Acción ignorada en estado {State.Status}");
+                break;
+            default:
+                await base.ReceiveMessageAsync(message);
+                break;
+        }
+    }
+
+    private void SignedUp(TenantSignedUp m)
+    {
+        if (State.Subdomain.Length > 0)
+        {
+            return; // Delivered twice: the first delivery already set everything up.
+        }
+
+        State.Subdomain = m.Subdomain;
+        State.CompanyName = m.CompanyName;
+        State.Email = m.Email;
+        State.Country = m.Country;
+        State.PlanId = m.PlanId;
+        State.StripeCustomerId = m.StripeCustomerId;
+        State.CheckoutSessionId = m.CheckoutSessionId;
+        State.OdooPasswordProtected = m.OdooPasswordProtected;
+        State.CreatedAt = Context.Now;
+        State.Status = TenantStatus.Pending;
+        Context.Record(null, TenantStatus.Pending, $"Alta de {m.CompanyName} ({m.Subdomain}, plan {m.PlanId}); esperando el pago", m.CheckoutSessionId);
+        Context.SetReminder(ReconcileReminder, Options.ReconcileFirstInterval, maxAttempts: 50);
+        Context.SetReminder(ReleaseReminder, Options.AbandonAfter, maxAttempts: 20);
+    }
+
+    private async Task ResolveAsync(ResolveTenant m)
+    {
+        var resolvable = State.Status is TenantStatus.WaitingForCapacity or TenantStatus.Failed;
+        switch (m.Action)
+        {
+            case ResolveActions.Retry when resolvable && State.Compensated:
+                Context.Record(State.Status, State.Status, $"{m.Actor} pidió reintentar");
+                await PlaceAsync(null);
+                break;
+            case ResolveActions.PlaceOnNode when resolvable && State.Compensated && m.NodeId is not null:
+                Context.Record(State.Status, State.Status, $"{m.Actor} pidió colocar en {m.NodeId}");
+                await PlaceAsync(m.NodeId);
+                break;
+            case ResolveActions.KeepWaiting when State.Status == TenantStatus.WaitingForCapacity:
+                Context.Record(State.Status, State.Status, $"{m.Actor} decidió seguir esperando capacidad");
+                break;
+            case ResolveActions.Cancel when State.Status is not (TenantStatus.Cancelled or TenantStatus.Deleted):
+                await CancelAsync($"Cancelado por {m.Actor}; se reembolsa el pago", refund: true);
+                break;
+            default:
+                Context.Record(State.Status, State.Status,
+                    State.Compensated ? $"Resolución '{m.Action}' no aplicable en estado {State.Status}" : "Resolución en espera: aún se está limpiando el intento fallido");
+                break;
+        }
+    }
+
+    // ───────────────────────────── placement (under the lock) ─────────────────────────────
+
+    /// <summary>Called by the capacity grain (first-come first-served) and by the periodic check while waiting.</summary>
+    public async Task<bool> RetryPlacementIfWaitingAsync()
+    {
+        if (State.Status != TenantStatus.WaitingForCapacity)
+        {
+            return false;
+        }
+
+        await PlaceAsync(null);
+        return State.Status != TenantStatus.WaitingForCapacity;
+    }
+
+    private async Task PlaceAsync(string? pinnedNode)
+    {
+        var conn = Context.Connection!;
+        var tx = Context.Transaction!;
+        if (State.Status != TenantStatus.Placing)
+        {
+            await MoveAsync(TenantStatus.Placing, pinnedNode is null ? "Buscando un nodo" : $"Buscando sitio en {pinnedNode}");
+        }
+
+        var plan = await ReadPlanAsync(conn, tx);
+        ResetPlacement();
+        if (plan.Shared && pinnedNode is null && await TryJoinSharedAsync(conn, tx))
+        {
+            return;
+        }
+
+        var shared = plan.Shared;
+        var hostname = shared ? $"s-{Guid.NewGuid().ToString("N")[..10]}" : $"t-{State.Subdomain}";
+        var key = shared ? $"shared:{hostname}" : $"tenant:{Context.Key}";
+        var request = shared
+            ? new PlacementRequest(key, Options.SharedCores, Options.SharedMemoryMb, Options.SharedDiskGb, pinnedNode)
+            : new PlacementRequest(key, plan.Cores, plan.MemoryMb, plan.DiskGb, pinnedNode);
+        var decision = await Placer.PlaceAsync(conn, tx, request, CancellationToken.None);
+        var why = decision.Nodes.Select(n => new { node = n.NodeId, eligible = n.Eligible, reason = n.Reason, score = n.Score });
+        if (!decision.Placed)
+        {
+            State.WaitingSince ??= Context.Now;
+            State.Status = TenantStatus.WaitingForCapacity;
+            Context.Record(TenantStatus.Placing, TenantStatus.WaitingForCapacity, decision.Summary, data: why);
+            Context.SetReminder(WaitingReminder, Options.WaitingRecheck, maxAttempts: 1000);
+            await SyncIndexAsync();
+            return;
+        }
+
+        State.NodeId = decision.NodeId;
+        State.Hostname = hostname;
+        State.ReservationKey = key;
+        State.Kind = shared ? "shared" : "dedicated";
+        State.WaitingSince = null;
+        Context.CancelReminder(WaitingReminder);
+        if (shared)
+        {
+            State.SharedCreator = true;
+            await using var cmd = new NpgsqlCommand("""
+                INSERT INTO shared_containers (hostname, node_id, slots_total, slots_used, creator_tenant) VALUES (@h, @n, @s, 1, @t)
+                """, conn, tx);
+            cmd.Parameters.AddWithValue("h", hostname);
+            cmd.Parameters.AddWithValue("n", decision.NodeId!);
+            cmd.Parameters.AddWithValue("s", Options.SharedSlots);
+            cmd.Parameters.AddWithValue("t", Context.Key);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        State.Compensated = false;
+        State.Status = TenantStatus.Provisioning;
+        State.Step = "create_container";
+        Context.Record(TenantStatus.Placing, TenantStatus.Provisioning,
+            shared ? $"{decision.Summary} Nuevo contenedor compartido {hostname}." : decision.Summary, data: why);
+        ScheduleStep(TimeSpan.Zero);
+        await SyncIndexAsync();
+    }
+
+    private async Task<bool> TryJoinSharedAsync(NpgsqlConnection conn, NpgsqlTransaction tx)
+    {
+        await using var cmd = new NpgsqlCommand(JoinSharedSql, conn, tx);
+        await using var r = await cmd.ExecuteReaderAsync();
+        if (!await r.ReadAsync())
+        {
+            return false;
+        }
+
+        State.Hostname = r.GetString(0);
+        State.NodeId = r.GetString(1);
+        State.Vmid = r.IsDBNull(2) ? null : r.GetInt32(2);
+        var running = r.GetString(3) == "running";
+        await r.CloseAsync();
+        State.Kind = "shared";
+        State.SharedCreator = false;
+        State.WaitingSince = null;
+        State.Compensated = false;
+        State.Status = TenantStatus.Provisioning;
+        State.Step = running ? "create_database" : "await_shared";
+        Context.CancelReminder(WaitingReminder);
+        Context.Record(TenantStatus.Placing, TenantStatus.Provisioning,
+            $"Base de datos en el contenedor compartido {State.Hostname} (nodo {State.NodeId}){(running ? "" : ", que aún se está creando")}.");
+        ScheduleStep(TimeSpan.Zero);
+        await SyncIndexAsync();
+        return true;
+    }
+
+    private void ResetPlacement()
+    {
+        State.NodeId = null;
+        State.Hostname = null;
+        State.Vmid = null;
+        State.PveNode = null;
+        State.Kind = null;
+        State.SharedCreator = false;
+        State.ReservationKey = null;
+        State.Step = null;
+        State.FailReason = null;
+    }
+
+    private async Task<(int Cores, int MemoryMb, int DiskGb, bool Shared)> ReadPlanAsync(NpgsqlConnection conn, NpgsqlTransaction? tx)
+    {
+        await using var cmd = new NpgsqlCommand(PlanSql, conn, tx);
+        cmd.Parameters.AddWithValue("id", State.PlanId);
+        await using var r = await cmd.ExecuteReaderAsync();
+        if (!await r.ReadAsync())
+        {
+            throw new InvalidOperationException($"Plan {State.PlanId} does not exist");
+        }
+
+        return (r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), r.GetBoolean(3));
+    }
+
+    // ───────────────────────────── reminders (outside the lock) ─────────────────────────────
+
+    public override async Task<ReminderResult> ReceiveReminderAsync(ReminderFiring firing, CancellationToken ct) => firing.Name switch
+    {
+        StepReminder => await StepAsync(firing, ct),
+        BillingReminder => await BillingAsync(reconcile: false, ct),
+        ReconcileReminder => await BillingAsync(reconcile: true, ct),
+        CompensateReminder => await CompensateAsync(ct),
+        RefundReminder => await RefundAsync(ct),
+        ReleaseReminder => ReminderResult.Done<TenantGrain>(g => g.AbandonIfUnpaid()),
+        WaitingReminder => ReminderResult.Done(async g => await ((TenantGrain)g).RetryPlacementIfWaitingAsync()),
+        _ => ReminderResult.Done(),
+    };
+
+    private async Task<ReminderResult> StepAsync(ReminderFiring firing, CancellationToken ct)
+    {
+        if (State.Status is TenantStatus.Paid or TenantStatus.Placing)
+        {
+            return ReminderResult.Done(async g => await ((TenantGrain)g).PlaceIfStillPaidAsync());
+        }
+
+        if (State.Status != TenantStatus.Provisioning || State.Step is null || State.NodeId is null || State.Hostname is null)
+        {
+            return ReminderResult.Done();
+        }
+
+        var step = State.Step;
+        var node = State.NodeId;
+        var hostname = State.Hostname;
+        try
+        {
+            switch (step)
+            {
+                case "create_container":
+                    var plan = await ReadPlanOutsideAsync(ct);
+                    var spec = State.Kind == "shared"
+                        ? new ContainerSpec(hostname, Options.SharedCores, Options.SharedMemoryMb, Options.SharedDiskGb, [Provisioner.SajetTag, "shared"])
+                        : new ContainerSpec(hostname, plan.Cores, plan.MemoryMb, plan.DiskGb, [Provisioner.SajetTag, "tenant"]);
+                    var created = await provisioner.EnsureContainerAsync(node, spec, ct);
+                    return ReminderResult.Done<TenantGrain>(g => g.ContainerCreated(step, created));
+                case "start_container":
+                    var startUpid = await provisioner.EnsureStartedAsync(node, hostname, ct);
+                    return ReminderResult.Done<TenantGrain>(g => g.StepPassed(step, "start_container", "await_odoo",
+                        startUpid is null ? "El contenedor ya estaba en marcha" : "Contenedor arrancado", startUpid));
+                case "await_odoo":
+                    var version = await provisioner.Odoo(hostname, State.Vmid, State.PveNode).ServerVersionAsync(ct);
+                    return ReminderResult.Done(async g => await ((TenantGrain)g).OdooReadyAsync(step, version));
+                case "await_shared":
+                    return await AwaitSharedAsync(step, hostname, ct);
+                case "create_database":
+                    return await CreateDatabaseAsync(step, hostname, ct);
+                case "verify":
+                    return await VerifyAsync(step, hostname, ct);
+                default:
+                    return ReminderResult.GiveUp($"unknown provisioning step '{step}'");
+            }
+        }
+        catch (Exception ex) when (IsPermanent(ex))
+        {
+            return ReminderResult.GiveUp($"{step}: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning("Tenant {TenantId} step {Step} failed (attempt {Attempt}): {Error}", Context.Key, step, firing.Attempt, ex.Message);
+            return ReminderResult.Retry($"{step}: {ex.Message}", Options.StepRetryDelay * firing.Attempt);
+        }
+    }
+
+    /// <summary>Errors a retry cannot fix: the request itself is wrong (bad parameters, missing template).</summary>
+    private static bool IsPermanent(Exception ex) => ex is ProxmoxParameterException or ProxmoxAuthenticationException or ProxmoxPermissionException;
+
+    private async Task<ReminderResult> AwaitSharedAsync(string step, string hostname, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT status, vmid FROM shared_containers WHERE hostname = @h";
+        cmd.Parameters.AddWithValue("h", hostname);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var status = await r.ReadAsync(ct) ? r.GetString(0) : "deleted";
+        var vmid = status == "deleted" || r.IsDBNull(1) ? (int?)null : r.GetInt32(1);
+        return status switch
+        {
+            "running" => ReminderResult.Done<TenantGrain>(g => g.StepPassed(step, "await_shared", "create_database", $"Contenedor compartido {hostname} listo", null, vmid)),
+            "creating" => ReminderResult.Snooze(TimeSpan.FromSeconds(2)),
+            _ => ReminderResult.Done(async g => await ((TenantGrain)g).SharedContainerLostAsync(step)),
+        };
+    }
+
+    private async Task<ReminderResult> CreateDatabaseAsync(string step, string hostname, CancellationToken ct)
+    {
+        var odoo = provisioner.Odoo(hostname, State.Vmid, State.PveNode);
+        var db = State.Subdomain;
+        var password = OdooPassword();
+        if (await odoo.DbExistAsync(db, ct))
+        {
+            // An earlier attempt created it; keep it only if it really works (Odoo reports init failures as success).
+            if (await odoo.AuthenticateAsync(db, State.Email, password, ct) is not null)
+            {
+                return ReminderResult.Done<TenantGrain>(g => g.StepPassed(step, "create_database", "verify", $"La base de datos {db} ya existía y responde", null));
+            }
+
+            await odoo.DropAsync(db, ct);
+            return ReminderResult.Retry($"create_database: {db} existed but refused the login; dropped it to create it again", TimeSpan.FromSeconds(1));
+        }
+
+        try
+        {
+            await odoo.CreateDatabaseAsync(new OdooCreateDatabaseRequest
+            {
+                Name = db,
+                AdminPassword = password,
+                Login = State.Email,
+                Lang = Options.OdooLanguage,
+                CountryCode = State.Country,
+            }, ct);
+        }
+        catch (OdooException ex) when (ex.Name == "odoo.service.db.DatabaseExists")
+        {
+            // A concurrent or timed-out attempt created it meanwhile; the login check below decides.
+        }
+
+        if (await odoo.AuthenticateAsync(db, State.Email, password, ct) is null)
+        {
+            await odoo.DropAsync(db, ct);
+            return ReminderResult.Retry($"create_database: Odoo created {db} but the login failed (initialisation error); dropped it", TimeSpan.FromSeconds(1));
+        }
+
+        return ReminderResult.Done<TenantGrain>(g => g.StepPassed(step, "create_database", "verify", $"Base de datos {db} creada y comprobada con un inicio de sesión", null));
+    }
+
+    private async Task<ReminderResult> VerifyAsync(string step, string hostname, CancellationToken ct)
+    {
+        var odoo = provisioner.Odoo(hostname, State.Vmid, State.PveNode);
+        var uid = await odoo.AuthenticateAsync(State.Subdomain, State.Email, OdooPassword(), ct);
+        return uid is null
+            ? ReminderResult.Retry("verify: the tenant's Odoo refused the login")
+            : ReminderResult.Done(async g => await ((TenantGrain)g).ActivateAsync(step));
+    }
+
+    private async Task<ReminderResult> CompensateAsync(CancellationToken ct)
+    {
+        if (State.Compensated)
+        {
+            return ReminderResult.Done();
+        }
+
+        string? upid = null;
+        if (State.NodeId is { } node && State.Hostname is { } hostname)
+        {
+            if (State.Kind == "dedicated" || State.SharedCreator)
+            {
+                upid = await provisioner.DestroyAsync(node, hostname, ct);
+            }
+            else
+            {
+                try
+                {
+                    await provisioner.Odoo(hostname, State.Vmid, State.PveNode).DropAsync(State.Subdomain, ct);
+                }
+                catch (OdooTransportException ex)
+                {
+                    // The shared container itself is gone or down; its databases go with it.
+                    logger.LogInformation("Tenant {TenantId}: could not drop database on {Hostname}: {Error}", Context.Key, hostname, ex.Message);
+                }
+            }
+        }
+
+        return ReminderResult.Done(async g => await ((TenantGrain)g).CompensatedAsync(upid));
+    }
+
+    private async Task<ReminderResult> RefundAsync(CancellationToken ct)
+    {
+        string? refunded = null;
+        if (State.StripeCustomerId is { } customer)
+        {
+            var invoices = await stripe.ListInvoicesAsync(new InvoiceListRequest { Customer = customer, Status = "paid", Limit = 1 }, ct);
+            if (invoices.Data.FirstOrDefault() is { PaymentIntentId: { } pi } invoice && invoice.AmountPaid > 0)
+            {
+                var refund = await stripe.CreateRefundAsync(new RefundCreateRequest { PaymentIntent = pi, Reason = "requested_by_customer" }, $"refund-{Context.Key}", ct);
+                refunded = refund.Id;
+            }
+        }
+
+        if (State.SubscriptionId is { } sub)
+        {
+            try
+            {
+                await stripe.CancelSubscriptionAsync(sub, null, ct);
+            }
+            catch (StripeException ex) when (ex.HttpStatus is System.Net.HttpStatusCode.BadRequest or System.Net.HttpStatusCode.NotFound)
+            {
+                // Already cancelled: the goal is reached.
+            }
+        }
+        else if (State.CheckoutSessionId is { } session)
+        {
+            try
+            {
+                await stripe.ExpireCheckoutSessionAsync(session, $"expire-{session}", ct);
+            }
+            catch (StripeException ex) when (ex.HttpStatus is System.Net.HttpStatusCode.BadRequest or System.Net.HttpStatusCode.NotFound)
+            {
+                // Not open any more: nothing can be paid through it.
+            }
+        }
+
+        return ReminderResult.Done<TenantGrain>(g => g.Context.Record(g.State.Status, g.State.Status,
+            refunded is null ? "Suscripción cancelada en Stripe (no había pago que reembolsar)" : $"Reembolso {refunded} emitido y suscripción cancelada", refunded));
+    }
+
+    private async Task<ReminderResult> BillingAsync(bool reconcile, CancellationToken ct)
+    {
+        if (State.CheckoutSessionId is not { } sessionId)
+        {
+            return ReminderResult.Done();
+        }
+
+        var session = await stripe.GetCheckoutSessionAsync(sessionId, ["subscription"], ct);
+        var subscription = session.Subscription?.Expanded;
+        var subscriptionId = session.Subscription?.Id ?? State.SubscriptionId;
+        if (subscription is null && subscriptionId is not null)
+        {
+            subscription = await stripe.GetSubscriptionAsync(subscriptionId, null, ct);
+        }
+
+        var facts = new BillingFacts(session.Status, session.PaymentStatus, subscriptionId, subscription?.Status);
+        if (!reconcile)
+        {
+            return ReminderResult.Done(async g => await ((TenantGrain)g).ApplyBillingAsync(facts));
+        }
+
+        // Reconciliation keeps looking while the tenant is unpaid, at growing intervals (1, 2, 4 … 60 min).
+        var round = State.ReconcileRound + 1;
+        var next = TimeSpan.FromTicks(Math.Min(TimeSpan.FromHours(1).Ticks, Options.ReconcileFirstInterval.Ticks << Math.Min(round, 20)));
+        return State.Status == TenantStatus.Pending && facts.SessionStatus == "open"
+            ? ReminderResult.Reschedule(next, async g => { var t = (TenantGrain)g; t.State.ReconcileRound = round; await t.ApplyBillingAsync(facts); })
+            : ReminderResult.Done(async g => await ((TenantGrain)g).ApplyBillingAsync(facts));
+    }
+
+    // ───────────────────────────── transitions (under the lock) ─────────────────────────────
+
+    public async Task ApplyBillingAsync(BillingFacts facts)
+    {
+        var correlation = State.LastStripeEventId;
+        State.SubscriptionId = facts.SubscriptionId ?? State.SubscriptionId;
+        State.SubscriptionStatus = facts.SubscriptionStatus ?? State.SubscriptionStatus;
+        var paid = facts.SessionStatus == "complete" && facts.PaymentStatus is "paid" or "no_payment_required";
+
+        if (facts.SubscriptionStatus is "canceled" or "incomplete_expired" && State.Status is not (TenantStatus.Cancelled or TenantStatus.Deleted))
+        {
+            await CancelAsync("La suscripción terminó en Stripe", refund: false, correlation);
+            return;
+        }
+
+        switch (State.Status)
+        {
+            case TenantStatus.Pending when paid:
+                await MoveAsync(TenantStatus.Paid, "Pago confirmado por Stripe", correlation);
+                Context.CancelReminder(ReconcileReminder);
+                Context.CancelReminder(ReleaseReminder);
+                ScheduleStep(TimeSpan.Zero);
+                break;
+            case TenantStatus.Pending when facts.SessionStatus == "expired":
+                await CancelAsync("El enlace de pago expiró sin pago", refund: false, correlation);
+                break;
+            case TenantStatus.Active when facts.SubscriptionStatus is "past_due" or "unpaid":
+                await MoveAsync(TenantStatus.PastDue, "Pago de la suscripción fallido", correlation);
+                break;
+            case TenantStatus.PastDue when facts.SubscriptionStatus is "active" or "trialing":
+                await MoveAsync(TenantStatus.Active, "Pago de la suscripción recibido", correlation);
+                break;
+            default:
+                await SyncIndexAsync();
+                break;
+        }
+    }
+
+    public async Task PlaceIfStillPaidAsync()
+    {
+        if (State.Status is TenantStatus.Paid or TenantStatus.Placing)
+        {
+            await PlaceAsync(null);
+        }
+    }
+
+    public void ContainerCreated(string step, ContainerResult created)
+    {
+        if (State.Step != step)
+        {
+            return;
+        }
+
+        State.Vmid = created.Vmid;
+        State.PveNode = created.PveNode;
+        Context.Record(TenantStatus.Provisioning, TenantStatus.Provisioning,
+            created.Upid is null ? $"Contenedor {State.Hostname} ya existía (VMID {created.Vmid}); se reutiliza" : $"Contenedor {State.Hostname} creado (VMID {created.Vmid})",
+            created.Upid, new { step, vmid = created.Vmid, node = created.PveNode });
+        InsertContainerRow(created);
+        State.Step = "start_container";
+        ScheduleStep(TimeSpan.Zero);
+    }
+
+    private void InsertContainerRow(ContainerResult created)
+    {
+        using var cmd = new NpgsqlCommand("""
+            INSERT INTO containers (vmid, node_id, hostname, kind, tenant_id, status, slots_total)
+            VALUES (@vmid, @node, @hostname, @kind, @tenant, 'stopped', @slots)
+            ON CONFLICT (vmid) DO UPDATE SET node_id = EXCLUDED.node_id, hostname = EXCLUDED.hostname, status = 'stopped';
+            UPDATE shared_containers SET vmid = @vmid WHERE hostname = @hostname;
+            """, Context.Connection, Context.Transaction);
+        cmd.Parameters.AddWithValue("vmid", created.Vmid);
+        cmd.Parameters.AddWithValue("node", State.NodeId!);
+        cmd.Parameters.AddWithValue("hostname", State.Hostname!);
+        cmd.Parameters.AddWithValue("kind", State.Kind!);
+        cmd.Parameters.AddWithValue("tenant", State.Kind == "shared" ? DBNull.Value : Context.Key);
+        cmd.Parameters.AddWithValue("slots", State.Kind == "shared" ? Options.SharedSlots : 1);
+        cmd.ExecuteNonQuery();
+    }
+
+    public void StepPassed(string step, string expected, string next, string reason, string? upid, int? vmid = null)
+    {
+        if (State.Step != step || step != expected)
+        {
+            return;
+        }
+
+        if (vmid is not null)
+        {
+            State.Vmid = vmid;
+        }
+
+        Context.Record(TenantStatus.Provisioning, TenantStatus.Provisioning, reason, upid, new { step });
+        State.Step = next;
+        ScheduleStep(TimeSpan.Zero);
+    }
+
+    public async Task OdooReadyAsync(string step, string version)
+    {
+        if (State.Step != step)
+        {
+            return;
+        }
+
+        if (State.Kind == "shared")
+        {
+            // The creator opens the shared container to the tenants waiting on it.
+            await using var cmd = new NpgsqlCommand("UPDATE shared_containers SET status = 'running', vmid = @vmid WHERE hostname = @h", Context.Connection, Context.Transaction);
+            cmd.Parameters.AddWithValue("h", State.Hostname!);
+            cmd.Parameters.AddWithValue("vmid", (object?)State.Vmid ?? DBNull.Value);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        await using (var cmd = new NpgsqlCommand("UPDATE containers SET status = 'running' WHERE hostname = @h", Context.Connection, Context.Transaction))
+        {
+            cmd.Parameters.AddWithValue("h", State.Hostname!);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        StepPassed(step, "await_odoo", "create_database", $"Odoo {version} responde en {State.Hostname}", null);
+    }
+
+    public async Task SharedContainerLostAsync(string step)
+    {
+        if (State.Step != step)
+        {
+            return;
+        }
+
+        Context.Record(TenantStatus.Provisioning, TenantStatus.Placing, $"El contenedor compartido {State.Hostname} no llegó a estar listo; se busca otro");
+        State.Compensated = true;
+        await PlaceAsync(null);
+    }
+
+    public async Task ActivateAsync(string step)
+    {
+        if (State.Step != step || State.Status != TenantStatus.Provisioning)
+        {
+            return;
+        }
+
+        State.Step = null;
+        State.Url = $"https://{State.Subdomain}.{Options.Domain}";
+        await MoveAsync(TenantStatus.Active, $"Odoo listo en {State.Url}");
+    }
+
+    public void AbandonIfUnpaid()
+    {
+        if (State.Status is TenantStatus.Pending or TenantStatus.Cancelled && State.SubscriptionId is null)
+        {
+            using var cmd = new NpgsqlCommand("UPDATE tenants SET subdomain_released = true, updated_at = now() WHERE id = @id", Context.Connection, Context.Transaction);
+            cmd.Parameters.AddWithValue("id", Context.Key);
+            cmd.ExecuteNonQuery();
+            if (State.Status == TenantStatus.Pending)
+            {
+                State.Status = TenantStatus.Cancelled;
+                Context.Record(TenantStatus.Pending, TenantStatus.Cancelled, "Alta abandonada sin pago; el subdominio queda libre");
+                Context.CancelReminder(ReconcileReminder);
+                Context.SetReminder(RefundReminder, TimeSpan.Zero, maxAttempts: 20);
+            }
+            else
+            {
+                Context.Record(State.Status, State.Status, "Subdominio liberado");
+            }
+
+            SyncIndex();
+        }
+    }
+
+    public override Task OnReminderGaveUpAsync(ReminderFiring firing, string error)
+    {
+        switch (firing.Name)
+        {
+            case StepReminder when State.Status is TenantStatus.Paid or TenantStatus.Placing or TenantStatus.Provisioning:
+                var from = State.Status;
+                State.Status = TenantStatus.Failed;
+                State.FailReason = error;
+                Context.Record(from, TenantStatus.Failed, $"Aprovisionamiento fallido tras {firing.Attempt} intentos: {error}." +
+                    (State.Compensated ? "" : " Se deshace lo creado."));
+                if (!State.Compensated)
+                {
+                    Context.SetReminder(CompensateReminder, TimeSpan.Zero, maxAttempts: 30);
+                }
+
+                SyncIndex();
+                break;
+            default:
+                Context.Record(State.Status, State.Status, $"La tarea '{firing.Name}' se abandonó tras {firing.Attempt} intentos: {error}");
+                break;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task CompensatedAsync(string? upid)
+    {
+        if (State.Compensated)
+        {
+            return;
+        }
+
+        var conn = Context.Connection!;
+        var tx = Context.Transaction!;
+        if (State.ReservationKey is { } key)
+        {
+            await Placer.ReleaseAsync(conn, tx, key, CancellationToken.None);
+        }
+
+        if (State.Hostname is { } hostname)
+        {
+            await using var cmd = new NpgsqlCommand(State.Kind == "shared" && !State.SharedCreator
+                ? "UPDATE shared_containers SET slots_used = slots_used - 1 WHERE hostname = @h AND slots_used > 0"
+                : "DELETE FROM containers WHERE hostname = @h; UPDATE shared_containers SET status = 'failed' WHERE hostname = @h", conn, tx);
+            cmd.Parameters.AddWithValue("h", hostname);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        State.Compensated = true;
+        Context.Record(State.Status, State.Status, "Limpieza completada: no queda nada del intento fallido; un administrador puede reintentar", upid);
+        Context.Send(new GrainId(GrainTypes.Capacity, GrainTypes.WaitingQueue), new CapacityChanged($"recursos liberados por {Context.Key}"));
+    }
+
+    private async Task CancelAsync(string reason, bool refund, string? correlation = null)
+    {
+        // Half-made provisioning is undone; a tenant that was live keeps its container and data for the operator.
+        var halfMade = State.Status is TenantStatus.Provisioning or TenantStatus.Failed;
+        Context.CancelReminder(StepReminder);
+        Context.CancelReminder(ReconcileReminder);
+        Context.CancelReminder(WaitingReminder);
+        await MoveAsync(TenantStatus.Cancelled, reason, correlation);
+        if (refund)
+        {
+            Context.SetReminder(RefundReminder, TimeSpan.Zero, maxAttempts: 20);
+        }
+
+        if (halfMade && !State.Compensated)
+        {
+            Context.SetReminder(CompensateReminder, TimeSpan.Zero, maxAttempts: 30);
+        }
+
+        // The subdomain stays reserved for a day after an unpaid cancellation, then is released.
+        Context.SetReminder(ReleaseReminder, State.SubscriptionId is null ? TimeSpan.Zero : Options.AbandonAfter, maxAttempts: 20);
+    }
+
+    private async Task MoveAsync(string to, string reason, string? correlation = null)
+    {
+        var from = State.Status;
+        State.Status = to;
+        Context.Record(from, to, reason, correlation);
+        await SyncIndexAsync();
+    }
+
+    private void ScheduleStep(TimeSpan after) => Context.SetReminder(StepReminder, after, maxAttempts: Options.StepMaxAttempts);
+
+    private Task SyncIndexAsync()
+    {
+        SyncIndex();
+        return Task.CompletedTask;
+    }
+
+    private void SyncIndex()
+    {
+        using var cmd = new NpgsqlCommand(SyncIndexSql, Context.Connection, Context.Transaction);
+        cmd.Parameters.AddWithValue("id", Context.Key);
+        cmd.Parameters.AddWithValue("status", State.Status);
+        cmd.Parameters.AddWithValue("node", (object?)State.NodeId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("vmid", (object?)State.Vmid ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("url", (object?)State.Url ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("subscription", (object?)State.SubscriptionId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("waiting", (object?)State.WaitingSince ?? DBNull.Value);
+        cmd.ExecuteNonQuery();
+    }
+
+    private string OdooPassword() =>
+        secrets.Unprotect(State.OdooPasswordProtected, OdooPasswordPurpose) ?? throw new InvalidOperationException("The tenant's Odoo password cannot be decrypted");
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct) =>
+        await ((NpgsqlDataSource)Context.Services.GetService(typeof(NpgsqlDataSource))!).OpenConnectionAsync(ct);
+
+    private async Task<(int Cores, int MemoryMb, int DiskGb, bool Shared)> ReadPlanOutsideAsync(CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return await ReadPlanAsync(conn, null);
+    }
+}

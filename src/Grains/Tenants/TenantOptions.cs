@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Sajet.Grains.Tenants;
+
+/// <summary>How tenants are provisioned (section <c>Tenants</c>).</summary>
+public sealed class TenantOptions
+{
+    public const string Section = "Tenants";
+
+    /// <summary>Tenants live at https://{subdomain}.{Domain}.</summary>
+    [Required]
+    [RegularExpression(@"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")]
+    public string Domain { get; set; } = "sajet.localhost";
+
+    /// <summary>
+    /// Where a container's Odoo answers JSON-RPC; {hostname}, {vmid} and {node} are filled in. In development every
+    /// container maps to the Odoo simulator.
+    /// </summary>
+    [Required]
+    public string OdooUrlTemplate { get; set; } = "http://{hostname}:8069";
+
+    /// <summary>The master password of the Odoo instances Sajet creates databases on.</summary>
+    [Required]
+    public string OdooMasterPassword { get; set; } = "admin";
+
+    public string OdooLanguage { get; set; } = "es_ES";
+
+    /// <summary>Size of a shared Odoo container (Basic plan tenants share one) and how many databases it holds.</summary>
+    [Range(1, 64)]
+    public int SharedCores { get; set; } = 4;
+
+    [Range(512, 262144)]
+    public int SharedMemoryMb { get; set; } = 8192;
+
+    [Range(8, 4096)]
+    public int SharedDiskGb { get; set; } = 100;
+
+    [Range(1, 200)]
+    public int SharedSlots { get; set; } = 10;
+
+    /// <summary>Attempts a provisioning step gets before the tenant fails (and is compensated).</summary>
+    [Range(1, 100)]
+    public int StepMaxAttempts { get; set; } = 8;
+
+    /// <summary>Deadline for one Proxmox task (create, start, delete).</summary>
+    public TimeSpan TaskTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Poll interval while waiting on a Proxmox task.</summary>
+    public TimeSpan TaskPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Delay between retries of a step that failed (the runtime's backoff applies on top for repeated failures).</summary>
+    public TimeSpan StepRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>First interval at which a pending tenant asks Stripe for its Checkout Session; it doubles up to an hour.</summary>
+    public TimeSpan ReconcileFirstInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>An unpaid signup is abandoned (and its subdomain released) after this long.</summary>
+    public TimeSpan AbandonAfter { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>While waiting for capacity, the tenant tries again this often even without a capacity event.</summary>
+    public TimeSpan WaitingRecheck { get; set; } = TimeSpan.FromMinutes(2);
+}

@@ -1,0 +1,206 @@
+using System.Net.Mail;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Sajet.Grains.Interfaces;
+using Sajet.Integrations.Stripe;
+using Sajet.Runtime;
+using Sajet.Runtime.Secrets;
+using Sajet.WebFront.Auth;
+
+namespace Sajet.WebFront.Onboarding;
+
+/// <summary>What a newcomer sends to sign up: JSON on /api/checkout, or the /signup form.</summary>
+public sealed record SignupRequest(string? CompanyName, string? Email, string? Subdomain, string? Plan, string? Country);
+
+public abstract record SignupResult
+{
+    public sealed record Started(string TenantId, string CheckoutUrl) : SignupResult;
+
+    public sealed record Invalid(Dictionary<string, string[]> Errors) : SignupResult;
+
+    public sealed record PaymentUnavailable(string Detail) : SignupResult;
+}
+
+/// <summary>
+/// Signup: validates, reserves the subdomain with a tenants row, creates the Stripe customer and Checkout Session
+/// (idempotency keys derived from the tenant id), then hands the tenant to its grain in the same transaction that
+/// records the session. A validation error creates nothing; a Stripe failure removes the row again.
+/// </summary>
+public sealed partial class Signup(NpgsqlDataSource db, StripeClient stripe, GrainClient grains, SecretProtector secrets, IConfiguration configuration, ILogger<Signup> logger)
+{
+    /// <summary>Names that point at our own services, never at a tenant.</summary>
+    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "www", "admin", "api", "mail", "smtp", "imap", "pop", "pop3", "ftp", "ns1", "ns2", "dns", "mx", "app", "apps", "static",
+        "cdn", "assets", "docs", "status", "billing", "support", "help", "blog", "dashboard", "portal", "login", "auth",
+        "webhook", "webhooks", "sajet", "root", "odoo", "panel", "console", "test", "dev", "staging", "localhost",
+    };
+
+    private const string InsertTenantSql = """
+        INSERT INTO tenants (id, subdomain, company_name, email, country, plan_id) VALUES (@id, @subdomain, @company, @email, @country, @plan)
+        ON CONFLICT DO NOTHING
+        """;
+
+    private const string RecordCheckoutSql = """
+        UPDATE tenants SET stripe_customer_id = @customer, checkout_session_id = @session, checkout_url = @url, updated_at = now() WHERE id = @id
+        """;
+
+    private string AppUrl => (configuration["APP_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:4443").TrimEnd('/');
+
+    public async Task<SignupResult> StartAsync(SignupRequest request, CancellationToken ct)
+    {
+        var (errors, normalized) = await ValidateAsync(request, ct);
+        if (errors.Count > 0)
+        {
+            return new SignupResult.Invalid(errors);
+        }
+
+        var (company, email, subdomain, plan, country) = normalized!.Value;
+        var tenantId = "tn_" + Guid.CreateVersion7().ToString("N")[..20];
+        await using (var insert = db.CreateCommand(InsertTenantSql))
+        {
+            insert.Parameters.AddWithValue("id", tenantId);
+            insert.Parameters.AddWithValue("subdomain", subdomain);
+            insert.Parameters.AddWithValue("company", company);
+            insert.Parameters.AddWithValue("email", email);
+            insert.Parameters.AddWithValue("country", country);
+            insert.Parameters.AddWithValue("plan", plan.Id);
+            if (await insert.ExecuteNonQueryAsync(ct) == 0)
+            {
+                // Lost the race for the name to a concurrent signup.
+                return new SignupResult.Invalid(new() { ["subdomain"] = ["Ese subdominio ya está en uso."] });
+            }
+        }
+
+        try
+        {
+            var customer = await stripe.CreateCustomerAsync(new CustomerCreateRequest
+            {
+                Email = email,
+                Name = company,
+                PreferredLocales = ["es"],
+                Metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId, ["subdomain"] = subdomain },
+            }, $"customer-{tenantId}", ct);
+            var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId, ["plan"] = plan.Id, ["subdomain"] = subdomain };
+            var session = await stripe.CreateCheckoutSessionAsync(new CheckoutSessionCreateRequest
+            {
+                Mode = "subscription",
+                Customer = customer.Id,
+                ClientReferenceId = tenantId,
+                SuccessUrl = $"{AppUrl}/success?session_id={{CHECKOUT_SESSION_ID}}",
+                CancelUrl = $"{AppUrl}/signup?plan={plan.Id}&cancelado=1",
+                Locale = "es",
+                Metadata = metadata,
+                SubscriptionMetadata = metadata,
+                LineItems =
+                [
+                    new CheckoutLineItem
+                    {
+                        Quantity = 1,
+                        PriceData = new CheckoutPriceData
+                        {
+                            Currency = plan.Currency,
+                            UnitAmount = plan.PriceCents,
+                            ProductName = $"Sajet {plan.Name} — Odoo alojado",
+                            RecurringInterval = "month",
+                        },
+                    },
+                ],
+            }, $"checkout-{tenantId}", ct);
+
+            var password = GeneratePassword();
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await using (var record = new NpgsqlCommand(RecordCheckoutSql, conn, tx))
+            {
+                record.Parameters.AddWithValue("id", tenantId);
+                record.Parameters.AddWithValue("customer", customer.Id);
+                record.Parameters.AddWithValue("session", session.Id);
+                record.Parameters.AddWithValue("url", session.Url ?? "");
+                await record.ExecuteNonQueryAsync(ct);
+            }
+
+            // The customer's portal account and Odoo administrator share one generated password, shown on /success.
+            await Users.CreateTenantUserAsync(conn, email, password, tenantId, tx, ct);
+            await grains.SendAsync(new GrainId(GrainTypes.Tenant, tenantId), new TenantSignedUp(
+                tenantId, subdomain, company, email, country, plan.Id, customer.Id, session.Id,
+                secrets.Protect(password, "odoo-admin")), tx, ct);
+            await tx.CommitAsync(ct);
+            logger.LogInformation("Tenant {TenantId} signed up for {Plan} as {Subdomain}; checkout {Session}", tenantId, plan.Id, subdomain, session.Id);
+            return new SignupResult.Started(tenantId, session.Url ?? "");
+        }
+        catch (Exception ex) when (ex is StripeException or StripeConnectionException or NpgsqlException)
+        {
+            logger.LogWarning("Signup for {Subdomain} could not start the payment: {Error}", subdomain, ex.Message);
+            await using var undo = db.CreateCommand("DELETE FROM tenants WHERE id = @id AND checkout_session_id IS NULL");
+            undo.Parameters.AddWithValue("id", tenantId);
+            await undo.ExecuteNonQueryAsync(CancellationToken.None);
+            return new SignupResult.PaymentUnavailable("No se pudo iniciar el pago con Stripe. Inténtalo de nuevo en unos minutos.");
+        }
+    }
+
+    private async Task<(Dictionary<string, string[]> Errors, (string Company, string Email, string Subdomain, Plan Plan, string Country)? Values)> ValidateAsync(SignupRequest r, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var company = r.CompanyName?.Trim() ?? "";
+        if (company.Length is 0 or > 200)
+        {
+            errors["companyName"] = ["Indica el nombre de la empresa (hasta 200 caracteres)."];
+        }
+
+        var email = r.Email?.Trim().ToLowerInvariant() ?? "";
+        if (!IsEmail(email))
+        {
+            errors["email"] = ["Indica un correo electrónico válido."];
+        }
+
+        var subdomain = r.Subdomain?.Trim().ToLowerInvariant() ?? "";
+        if (!SubdomainShape().IsMatch(subdomain))
+        {
+            errors["subdomain"] = ["El subdominio debe tener de 3 a 30 caracteres: letras minúsculas, números y guiones, sin guion al principio ni al final."];
+        }
+        else if (Reserved.Contains(subdomain))
+        {
+            errors["subdomain"] = ["Ese subdominio está reservado. Elige otro."];
+        }
+
+        var country = r.Country?.Trim().ToUpperInvariant() ?? "";
+        if (!CountryShape().IsMatch(country))
+        {
+            errors["country"] = ["Indica el país con su código de dos letras (por ejemplo, ES o MX)."];
+        }
+
+        var plans = await Plans.ActiveAsync(db, ct);
+        var plan = plans.FirstOrDefault(p => p.Id == r.Plan?.Trim().ToLowerInvariant());
+        if (plan is null)
+        {
+            errors["plan"] = [$"El plan no existe. Planes disponibles: {string.Join(", ", plans.Select(p => p.Id))}."];
+        }
+
+        if (!errors.ContainsKey("subdomain"))
+        {
+            await using var taken = db.CreateCommand("SELECT 1 FROM tenants WHERE lower(subdomain) = @s AND NOT subdomain_released");
+            taken.Parameters.AddWithValue("s", subdomain);
+            if (await taken.ExecuteScalarAsync(ct) is not null)
+            {
+                errors["subdomain"] = ["Ese subdominio ya está en uso."];
+            }
+        }
+
+        return errors.Count > 0 ? (errors, null) : (errors, (company, email, subdomain, plan!, country));
+    }
+
+    private static bool IsEmail(string email) =>
+        email.Length is > 3 and <= 254 && MailAddress.TryCreate(email, out var parsed) && parsed.Address == email && email.Contains('.', StringComparison.Ordinal);
+
+    private static string GeneratePassword() =>
+        RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 16);
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,28}[a-z0-9]$")]
+    private static partial Regex SubdomainShape();
+
+    [GeneratedRegex("^[A-Z]{2}$")]
+    private static partial Regex CountryShape();
+}

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Sajet.Grains.Interfaces;
+using Sajet.Integrations.Stripe;
+using Sajet.Runtime;
+using Sajet.WebFront.Audit;
+using Sajet.WebFront.Security;
+
+namespace Sajet.WebFront.Onboarding;
+
+/// <summary>
+/// POST /webhook/stripe: verify the signature on the raw bytes, store the event once (unique id) and route it to
+/// its tenant's grain in the same transaction, and answer 2xx only after that commit. A duplicate answers 2xx and
+/// changes nothing; a bad or stale signature answers 400, stores nothing and is audited.
+/// </summary>
+public static class StripeWebhook
+{
+    // One transaction: find the tenant, store the event; the grain message joins the same transaction.
+    private const string TenantSql = """
+        SELECT id FROM tenants
+        WHERE id = @ref OR (@customer::text IS NOT NULL AND stripe_customer_id = @customer)
+           OR (@subscription::text IS NOT NULL AND subscription_id = @subscription)
+        ORDER BY (id = @ref) DESC, created_at DESC
+        LIMIT 1
+        """;
+
+    private const string StoreSql = """
+        INSERT INTO stripe_events (id, type, created, livemode, tenant_id, payload)
+        VALUES (@id, @type, to_timestamp(@created), @livemode, @tenant, @payload::jsonb)
+        ON CONFLICT (id) DO NOTHING
+        """;
+
+    public static IEndpointRouteBuilder MapStripeWebhook(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/webhook/stripe", HandleAsync)
+            .AllowAnonymous()
+            .DisableAntiforgery()
+            .RequireRateLimiting(RateLimitPolicies.Webhook)
+            .WithTags("Stripe")
+            .WithSummary("Stripe webhook endpoint (signed events).");
+        return app;
+    }
+
+    private static async Task<IResult> HandleAsync(HttpContext http, NpgsqlDataSource db, GrainClient grains, IOptions<StripeOptions> options,
+        AuditLog audit, TimeProvider time, ILogger<StripeWebhookLog> logger, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer, ct);
+        var body = buffer.ToArray();
+        var verifier = new StripeWebhookVerifier(options.Value.WebhookSecrets, options.Value.WebhookTolerance, time);
+        var verdict = verifier.Verify(body, http.Request.Headers["Stripe-Signature"].ToString());
+        if (!verdict.IsValid)
+        {
+            await audit.WriteAsync(http, "stripe.bad_signature", new { reason = verdict.Status.ToString() }, AuditSeverity.Warning, actor: "stripe");
+            return TypedResults.Problem(statusCode: 400, title: "Firma de Stripe no válida",
+                detail: "La firma del webhook no es válida o ha caducado; el evento no se ha procesado.");
+        }
+
+        JsonElement root;
+        try
+        {
+            root = JsonDocument.Parse(body).RootElement;
+        }
+        catch (JsonException)
+        {
+            return TypedResults.Problem(statusCode: 400, title: "Evento no válido", detail: "El cuerpo no es un evento JSON de Stripe.");
+        }
+
+        if (!root.TryGetProperty("id", out var idElement) || idElement.GetString() is not { Length: > 0 } eventId
+            || !root.TryGetProperty("type", out var typeElement) || typeElement.GetString() is not { } type)
+        {
+            return TypedResults.Problem(statusCode: 400, title: "Evento no válido", detail: "Falta el id o el tipo del evento.");
+        }
+
+        var obj = root.TryGetProperty("data", out var data) && data.TryGetProperty("object", out var o) ? o : default;
+        var (reference, customer, subscription) = References(obj);
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        string? tenantId;
+        await using (var find = new NpgsqlCommand(TenantSql, conn, tx))
+        {
+            find.Parameters.AddWithValue("ref", reference ?? "");
+            find.Parameters.AddWithValue("customer", (object?)customer ?? DBNull.Value);
+            find.Parameters.AddWithValue("subscription", (object?)subscription ?? DBNull.Value);
+            tenantId = await find.ExecuteScalarAsync(ct) as string;
+        }
+
+        int stored;
+        await using (var store = new NpgsqlCommand(StoreSql, conn, tx))
+        {
+            store.Parameters.AddWithValue("id", eventId);
+            store.Parameters.AddWithValue("type", type);
+            store.Parameters.AddWithValue("created", root.TryGetProperty("created", out var c) && c.TryGetInt64(out var created) ? created : time.GetUtcNow().ToUnixTimeSeconds());
+            store.Parameters.AddWithValue("livemode", root.TryGetProperty("livemode", out var l) && l.ValueKind == JsonValueKind.True);
+            store.Parameters.AddWithValue("tenant", (object?)tenantId ?? DBNull.Value);
+            store.Parameters.AddWithValue("payload", System.Text.Encoding.UTF8.GetString(body));
+            stored = await store.ExecuteNonQueryAsync(ct);
+        }
+
+        if (stored == 1 && tenantId is not null)
+        {
+            await grains.SendAsync(new GrainId(GrainTypes.Tenant, tenantId), new StripeEventReceived(eventId, type), tx, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        if (stored == 1)
+        {
+            logger.LogInformation("Stripe event {EventId} ({Type}) stored for tenant {TenantId}", eventId, type, tenantId ?? "(none)");
+        }
+
+        return TypedResults.Ok(new { received = true, duplicate = stored == 0 });
+    }
+
+    /// <summary>Where an event's object names its tenant: our reference or metadata, else its customer or subscription.</summary>
+    private static (string? Reference, string? Customer, string? Subscription) References(JsonElement obj)
+    {
+        if (obj.ValueKind != JsonValueKind.Object)
+        {
+            return (null, null, null);
+        }
+
+        static string? Str(JsonElement e, string name) =>
+            e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v.ValueKind switch
+            {
+                JsonValueKind.String => v.GetString(),
+                JsonValueKind.Object when v.TryGetProperty("id", out var id) => id.GetString(),
+                _ => null,
+            } : null;
+
+        var reference = Str(obj, "client_reference_id")
+            ?? (obj.TryGetProperty("metadata", out var md) ? Str(md, "tenant_id") : null)
+            ?? (obj.TryGetProperty("parent", out var parent) && parent.ValueKind == JsonValueKind.Object
+                && parent.TryGetProperty("subscription_details", out var sd) && sd.ValueKind == JsonValueKind.Object
+                && sd.TryGetProperty("metadata", out var smd) ? Str(smd, "tenant_id") : null);
+        var objectType = Str(obj, "object");
+        var subscription = objectType == "subscription" ? Str(obj, "id") : Str(obj, "subscription");
+        return (reference, Str(obj, "customer"), subscription);
+    }
+}
+
+/// <summary>Log category of the webhook.</summary>
+public sealed class StripeWebhookLog;

@@ -1,0 +1,211 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Sajet.Grains.Interfaces;
+using Sajet.Runtime;
+using Sajet.Runtime.Secrets;
+using Sajet.WebFront.Audit;
+using Sajet.WebFront.Auth;
+using Sajet.WebFront.Security;
+
+namespace Sajet.WebFront.Tenants;
+
+public sealed record HistoryEntry(long Id, DateTime At, string? From, string? To, string Reason, string Actor, string? CorrelationId, JsonElement? Data);
+
+public sealed record TenantView(
+    string Id, string Subdomain, string CompanyName, string Email, string Country, string Plan, string Status, string? Url,
+    string? NodeId, int? Vmid, string? FailReason, string? StripeCustomerId, string? SubscriptionId, DateTime CreatedAt,
+    DateTime? WaitingSince, IReadOnlyList<HistoryEntry> History);
+
+public sealed record TenantListItem(string Id, string Subdomain, string CompanyName, string Email, string PlanId, string Status, string? NodeId, DateTime CreatedAt, DateTime? WaitingSince);
+
+public sealed record ResolveRequest(string? Action, string? NodeId);
+
+public sealed record OnboardingStatus(string Status, string Subdomain, string? Url, string? Login, string? Password, IReadOnlyList<OnboardingStep> Steps);
+
+public sealed record OnboardingStep(DateTime At, string? To, string Reason);
+
+/// <summary>Tenants for admins (view, list, resolve, suspend), for the customer's own portal, and /success progress.</summary>
+public static class TenantsApi
+{
+    private const string TenantSql = """
+        SELECT t.id, t.subdomain, t.company_name AS CompanyName, t.email, t.country, t.plan_id AS Plan, t.status, t.url, t.node_id AS NodeId,
+               t.vmid, g.state->>'failReason' AS FailReason, t.stripe_customer_id AS StripeCustomerId, t.subscription_id AS SubscriptionId,
+               t.created_at AS CreatedAt, t.waiting_since AS WaitingSince
+        FROM tenants t LEFT JOIN grains g ON g.grain_type = 'tenant' AND g.grain_key = t.id
+        WHERE t.id = @id
+        """;
+
+    private const string HistorySql = """
+        SELECT id, at, from_state AS "From", to_state AS "To", reason, actor, correlation_id AS CorrelationId, data::text AS Data
+        FROM grain_events WHERE grain_type = 'tenant' AND grain_key = @id ORDER BY id
+        """;
+
+    private const string ListSql = """
+        SELECT id, subdomain, company_name AS CompanyName, email, plan_id AS PlanId, status, node_id AS NodeId, created_at AS CreatedAt, waiting_since AS WaitingSince
+        FROM tenants
+        WHERE (@status::text IS NULL OR status = @status)
+          AND (@q::text IS NULL OR subdomain ILIKE '%' || @q || '%' OR company_name ILIKE '%' || @q || '%' OR email ILIKE '%' || @q || '%')
+        ORDER BY CASE WHEN status = 'waiting_for_capacity' THEN 0 ELSE 1 END, waiting_since NULLS LAST, created_at DESC
+        LIMIT 500
+        """;
+
+    private sealed record HistoryRow(long Id, DateTime At, string? From, string? To, string Reason, string Actor, string? CorrelationId, string? Data);
+
+    private sealed record TenantRow(string Id, string Subdomain, string CompanyName, string Email, string Country, string Plan, string Status, string? Url,
+        string? NodeId, int? Vmid, string? FailReason, string? StripeCustomerId, string? SubscriptionId, DateTime CreatedAt, DateTime? WaitingSince);
+
+    public static IEndpointRouteBuilder MapTenantsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/tenants/{id}", GetAsync).RequireAuthorization(Roles.AdminPolicy).WithTags("Clientes")
+            .WithSummary("A tenant with its status and full history.");
+
+        var admin = app.MapGroup("/api/admin/tenants").RequireAuthorization(Roles.AdminPolicy).WithTags("Clientes");
+        admin.MapGet("/", ListEndpointAsync).WithSummary("Tenants, waiting ones first; filter by status or text.");
+        admin.MapPost("/{id}/resolve", ResolveAsync).WithSummary("Resolve a waiting or failed tenant: retry, place_on_node, keep_waiting, cancel.");
+        admin.MapPost("/{id}/suspend", (string id, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct) =>
+            LifecycleAsync(id, new SuspendTenant(AuditLog.ActorOf(http.User)), "tenant.suspend", http, db, grains, audit, ct));
+        admin.MapPost("/{id}/resume", (string id, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct) =>
+            LifecycleAsync(id, new ResumeTenant(AuditLog.ActorOf(http.User)), "tenant.resume", http, db, grains, audit, ct));
+
+        app.MapGet("/api/tenant/me", MineAsync).RequireAuthorization(Roles.TenantPolicy).WithTags("Portal")
+            .WithSummary("The signed-in customer's own tenant.");
+        app.MapGet("/api/onboarding/status", OnboardingAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Checkout).WithTags("Alta")
+            .WithSummary("Progress of an onboarding, by its Stripe Checkout Session id (used by /success).");
+        return app;
+    }
+
+    public static async Task<TenantView?> LoadAsync(NpgsqlDataSource db, string id, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<TenantRow>(new CommandDefinition(TenantSql, new { id }, cancellationToken: ct));
+        if (row is null)
+        {
+            return null;
+        }
+
+        var history = await conn.QueryAsync<HistoryRow>(new CommandDefinition(HistorySql, new { id }, cancellationToken: ct));
+        return new TenantView(row.Id, row.Subdomain, row.CompanyName, row.Email, row.Country, row.Plan, row.Status, row.Url, row.NodeId, row.Vmid,
+            row.FailReason, row.StripeCustomerId, row.SubscriptionId, row.CreatedAt, row.WaitingSince,
+            [.. history.Select(h => new HistoryEntry(h.Id, h.At, h.From, h.To, h.Reason, h.Actor, h.CorrelationId,
+                h.Data is null ? null : JsonDocument.Parse(h.Data).RootElement.Clone()))]);
+    }
+
+    public static async Task<IReadOnlyList<TenantListItem>> ListAsync(NpgsqlDataSource db, string? status, string? q, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return [.. await conn.QueryAsync<TenantListItem>(new CommandDefinition(ListSql,
+            new { status = string.IsNullOrWhiteSpace(status) ? null : status, q = string.IsNullOrWhiteSpace(q) ? null : q.Trim() }, cancellationToken: ct))];
+    }
+
+    private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> GetAsync(string id, NpgsqlDataSource db, CancellationToken ct) =>
+        await LoadAsync(db, id, ct) is { } tenant ? TypedResults.Ok(tenant) : NotFound(id);
+
+    private static async Task<Ok<IReadOnlyList<TenantListItem>>> ListEndpointAsync(NpgsqlDataSource db, string? status, string? q, CancellationToken ct) =>
+        TypedResults.Ok(await ListAsync(db, status, q, ct));
+
+    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> ResolveAsync(
+        string id, ResolveRequest request, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request.Action is null || !ResolveActions.All.Contains(request.Action))
+        {
+            errors["action"] = [$"Acción no válida. Usa una de: {string.Join(", ", ResolveActions.All)}."];
+        }
+        else if (request.Action == ResolveActions.PlaceOnNode)
+        {
+            await using var node = db.CreateCommand("SELECT 1 FROM nodes WHERE id = @id");
+            node.Parameters.AddWithValue("id", request.NodeId ?? "");
+            if (await node.ExecuteScalarAsync(ct) is null)
+            {
+                errors["nodeId"] = ["Indica un nodo registrado."];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Resolución no válida");
+        }
+
+        if (!await ExistsAsync(db, id, ct))
+        {
+            return NotFound(id);
+        }
+
+        var actor = AuditLog.ActorOf(http.User);
+        await grains.SendAsync(new GrainId(GrainTypes.Tenant, id), new ResolveTenant(request.Action!, request.NodeId, actor), ct: ct);
+        await audit.WriteAsync(http, "tenant.resolve", new { tenant = id, action = request.Action, node = request.NodeId });
+        return TypedResults.Accepted($"/api/tenants/{id}");
+    }
+
+    private static async Task<Results<Accepted, ProblemHttpResult>> LifecycleAsync(
+        string id, object message, string kind, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct)
+    {
+        if (!await ExistsAsync(db, id, ct))
+        {
+            return NotFound(id);
+        }
+
+        await grains.SendAsync(new GrainId(GrainTypes.Tenant, id), message, ct: ct);
+        await audit.WriteAsync(http, kind, new { tenant = id });
+        return TypedResults.Accepted($"/api/tenants/{id}");
+    }
+
+    private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> MineAsync(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct) =>
+        SajetClaims.TenantIdOf(user) is { } mine && await LoadAsync(db, mine, ct) is { } tenant
+            ? TypedResults.Ok(tenant)
+            : NotFound("");
+
+    private static async Task<Results<Ok<OnboardingStatus>, ProblemHttpResult>> OnboardingAsync(
+        string? session_id, NpgsqlDataSource db, GrainClient grains, SecretProtector secrets, CancellationToken ct)
+    {
+        var status = await OnboardingStatusAsync(db, grains, secrets, session_id, ct);
+        return status is null ? TypedResults.Problem(statusCode: 404, title: "No encontrado", detail: "No hay ningún alta con ese pago.") : TypedResults.Ok(status);
+    }
+
+    /// <summary>
+    /// The progress /success shows. While still pending it asks the tenant grain to check the session with Stripe,
+    /// so a customer who returns before the webhook arrives (or when it never does) still moves on.
+    /// </summary>
+    public static async Task<OnboardingStatus?> OnboardingStatusAsync(NpgsqlDataSource db, GrainClient grains, SecretProtector secrets, string? sessionId, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(sessionId))
+        {
+            return null;
+        }
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<(string Id, string Subdomain, string Status, string? Url, string Email, string? Protected)>(new CommandDefinition("""
+            SELECT t.id, t.subdomain, t.status, t.url, t.email, g.state->>'odooPasswordProtected'
+            FROM tenants t LEFT JOIN grains g ON g.grain_type = 'tenant' AND g.grain_key = t.id
+            WHERE t.checkout_session_id = @sessionId
+            """, new { sessionId }, cancellationToken: ct));
+        if (row.Id is null)
+        {
+            return null;
+        }
+
+        if (row.Status == TenantStatus.Pending)
+        {
+            await grains.SendAsync(new GrainId(GrainTypes.Tenant, row.Id), new CheckoutReturned(sessionId), ct: ct);
+        }
+
+        var steps = await conn.QueryAsync<OnboardingStep>(new CommandDefinition(
+            "SELECT at, to_state AS \"To\", reason FROM grain_events WHERE grain_type = 'tenant' AND grain_key = @id ORDER BY id", new { id = row.Id }, cancellationToken: ct));
+        var active = row.Status == TenantStatus.Active;
+        return new OnboardingStatus(row.Status, row.Subdomain, row.Url, active ? row.Email : null,
+            active && row.Protected is not null ? secrets.Unprotect(row.Protected, "odoo-admin") : null, [.. steps]);
+    }
+
+    private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(statusCode: 404, title: "Cliente no encontrado",
+        detail: id.Length == 0 ? "No hay ningún cliente asociado a esta cuenta." : $"No existe el cliente '{id}'.");
+
+    private static async Task<bool> ExistsAsync(NpgsqlDataSource db, string id, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT 1 FROM tenants WHERE id = @id");
+        cmd.Parameters.AddWithValue("id", id);
+        return await cmd.ExecuteScalarAsync(ct) is not null;
+    }
+}

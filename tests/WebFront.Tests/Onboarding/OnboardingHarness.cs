@@ -1,0 +1,283 @@
+extern alias simulators;
+
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Sajet.Grains;
+using Sajet.Grains.Provisioning;
+using Sajet.Integrations.Proxmox;
+using Sajet.Runtime;
+using Sajet.Runtime.Secrets;
+using Sajet.TestSupport;
+using simulators::Sajet.Simulators.Odoo;
+using simulators::Sajet.Simulators.Proxmox;
+using simulators::Sajet.Simulators.Stripe;
+
+namespace Sajet.WebFront.Tests.Onboarding;
+
+/// <summary>
+/// The whole system on one test database: the real web front on Kestrel (so the Stripe simulator can deliver
+/// webhooks to it), in-process silos with the real grains, and the three simulators on loopback ports.
+/// </summary>
+public sealed class OnboardingHarness : IAsyncDisposable
+{
+    public const string SecretKey = "onboarding-test-secret-key-0123456789abcdef";
+    public const string Domain = "tenants.test";
+
+    private readonly List<ServiceProvider> _silos = [];
+
+    private OnboardingHarness(TestDatabase db, ProxmoxSimulator proxmox, StripeSimulator stripe, OdooSimulator odoo, OnboardingWebFactory web)
+    {
+        Db = db;
+        Proxmox = proxmox;
+        Stripe = stripe;
+        Odoo = odoo;
+        Web = web;
+    }
+
+    public TestDatabase Db { get; }
+
+    public ProxmoxSimulator Proxmox { get; }
+
+    public StripeSimulator Stripe { get; }
+
+    public OdooSimulator Odoo { get; }
+
+    public OnboardingWebFactory Web { get; }
+
+    public static async Task<OnboardingHarness> StartAsync(TestDatabase db, int nodes = 3, double taskScale = 0)
+    {
+        var proxmox = await ProxmoxSimulator.StartAsync(new ProxmoxSimulatorOptions
+        {
+            HttpPort = 0,
+            HttpsPort = 0,
+            NodeCount = nodes,
+            TaskDurationScale = taskScale,
+            AuthFailureDelay = TimeSpan.Zero,
+        });
+        var odoo = await OdooSimulator.StartAsync(new OdooSimulatorOptions { Port = 0, MasterPassword = "master-test" });
+        var port = FreePort();
+        var stripe = await StripeSimulator.StartAsync(new StripeSimulatorOptions
+        {
+            Port = 0,
+            RetryScale = 0.0005,
+            WebhookEndpoints = [$"http://127.0.0.1:{port}/webhook/stripe"],
+        });
+        var web = new OnboardingWebFactory(db, port, stripe);
+        web.UseKestrel(port);
+        web.StartServer();
+        return new OnboardingHarness(db, proxmox, stripe, odoo, web);
+    }
+
+    /// <summary>Configuration shared by the web front and the silos.</summary>
+    public static Dictionary<string, string?> CommonSettings(TestDatabase db, StripeSimulator stripe) => new()
+    {
+        ["DATABASE_URL"] = db.ConnectionString,
+        ["SAJET_SECRET_KEY"] = SecretKey,
+        ["JWT_SECRET_KEY"] = SecretKey,
+        ["STRIPE_SECRET_KEY"] = stripe.SecretKey,
+        ["STRIPE_WEBHOOK_SECRET"] = stripe.WebhookSecret,
+        ["Stripe:BaseUrl"] = stripe.BaseUrl,
+        ["Stripe:MaxNetworkRetries"] = "3",
+        ["Stripe:InitialNetworkRetryDelay"] = "00:00:00.050",
+        ["Tenants:Domain"] = Domain,
+    };
+
+    /// <summary>Starts an in-process silo running the real grains against the simulators.</summary>
+    public async Task<ServiceProvider> StartSiloAsync(string id, Action<Dictionary<string, string?>>? configure = null)
+    {
+        var settings = CommonSettings(Db, Stripe);
+        settings["Runtime:SiloId"] = id;
+        settings["Runtime:PollInterval"] = "00:00:00.200";
+        settings["Runtime:BackoffBase"] = "00:00:00.020";
+        settings["Runtime:MaxBackoff"] = "00:00:01";
+        settings["Runtime:LeaseDuration"] = "00:00:05";
+        settings["Runtime:MaxConcurrency"] = "32";
+        settings["Tenants:OdooUrlTemplate"] = Odoo.BaseUrl;
+        settings["Tenants:OdooMasterPassword"] = Odoo.MasterPassword;
+        settings["Tenants:TaskPollInterval"] = "00:00:00.020";
+        settings["Tenants:TaskTimeout"] = "00:00:20";
+        settings["Tenants:StepRetryDelay"] = "00:00:00.050";
+        settings["Tenants:ReconcileFirstInterval"] = "00:00:01";
+        settings["Tenants:WaitingRecheck"] = "00:00:30";
+        settings["Proxmox:TaskPollInterval"] = "00:00:00.020";
+        settings["Proxmox:MaxTaskPollInterval"] = "00:00:00.100";
+        settings["Proxmox:RequestTimeout"] = "00:00:05";
+        configure?.Invoke(settings);
+        var config = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        services.AddSingleton<IConfiguration>(config);
+        services.AddSajetRuntime(config, g => g.AddSajetGrains());
+        services.AddSajetGrainServices(config);
+        var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<Silo>().StartAsync();
+        _silos.Add(provider);
+        return provider;
+    }
+
+    public async Task StopSiloAsync(ServiceProvider silo)
+    {
+        await silo.GetRequiredService<Silo>().StopAsync();
+        await silo.DisposeAsync();
+        _silos.Remove(silo);
+    }
+
+    /// <summary>
+    /// Registers simulator nodes as the node registry does and records their current metrics, so placement sees
+    /// them online with fresh figures.
+    /// </summary>
+    public async Task RegisterNodesAsync(params string[] pveNodes)
+    {
+        var secrets = new SecretProtector(SecretKey);
+        using var client = new ProxmoxClient(new ProxmoxConnection(Proxmox.HttpUrl, Proxmox.TokenId, Proxmox.TokenSecret));
+        foreach (var node in pveNodes)
+        {
+            var status = await client.GetNodeStatusAsync(node);
+            var storages = await client.GetStoragesAsync(node);
+            var lvm = storages.First(s => s.Storage == "local-lvm");
+            await using var cmd = Db.DataSource.CreateCommand("""
+                INSERT INTO nodes (id, pve_node, api_url, token_id, token_secret_enc, health, cores, memory_bytes, disk_bytes,
+                                   cpu_used, memory_used, disk_used, storage_present, template_present, metrics_at, max_containers)
+                VALUES (@id, @id, @url, @token, @secret, 'online', @cores, @mem, @disk, @cpu, @memUsed, @diskUsed, true, true, now(), 200)
+                ON CONFLICT (id) DO UPDATE SET health = 'online', metrics_at = now()
+                """);
+            cmd.Parameters.AddWithValue("id", node);
+            cmd.Parameters.AddWithValue("url", Proxmox.HttpUrl.ToString().TrimEnd('/'));
+            cmd.Parameters.AddWithValue("token", Proxmox.TokenId);
+            cmd.Parameters.AddWithValue("secret", NodeConnections.Protect(secrets, Proxmox.TokenSecret));
+            cmd.Parameters.AddWithValue("cores", status.CpuInfo.Cpus);
+            cmd.Parameters.AddWithValue("mem", status.Memory.Total);
+            cmd.Parameters.AddWithValue("disk", lvm.Total);
+            cmd.Parameters.AddWithValue("cpu", status.Cpu);
+            cmd.Parameters.AddWithValue("memUsed", status.Memory.Used);
+            cmd.Parameters.AddWithValue("diskUsed", lvm.Used);
+            await cmd.ExecuteNonQueryAsync();
+        }
+    }
+
+    public sealed record Signed(string TenantId, string CheckoutUrl, string SessionId);
+
+    public async Task<Signed> SignUpAsync(string subdomain, string plan = "pro", HttpClient? client = null)
+    {
+        client ??= Web.Client();
+        var response = await client.PostAsJsonAsync("/api/checkout", new
+        {
+            companyName = $"Empresa {subdomain}",
+            email = $"owner@{subdomain}.example.com",
+            subdomain,
+            plan,
+            country = "ES",
+        });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"signup {subdomain}: {(int)response.StatusCode} {body}");
+        var json = JsonDocument.Parse(body).RootElement;
+        var url = json.GetProperty("checkoutUrl").GetString()!;
+        return new Signed(json.GetProperty("tenantId").GetString()!, url, url[(url.LastIndexOf('/') + 1)..]);
+    }
+
+    public async Task<string> StatusAsync(string tenantId) =>
+        await Db.ScalarAsync<string>($"SELECT status FROM tenants WHERE id = '{tenantId}'");
+
+    public async Task WaitForStatusAsync(string tenantId, string status, int seconds = 120)
+    {
+        try
+        {
+            await WaitAsync(async () => await StatusAsync(tenantId) == status, $"{tenantId} reaches {status}", seconds);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\n{await DescribeAsync(tenantId)}", ex);
+        }
+    }
+
+    /// <summary>The tenant's history and pending reminders, for a failure message.</summary>
+    public async Task<string> DescribeAsync(string tenantId)
+    {
+        var events = await Db.ScalarAsync<string>($"""
+            SELECT string_agg(coalesce(from_state, '-') || ' -> ' || coalesce(to_state, '-') || ' | ' || reason || ' | ' || coalesce(correlation_id, ''), E'\n' ORDER BY id)
+            FROM grain_events WHERE grain_key = '{tenantId}'
+            """);
+        var reminders = await Db.ScalarAsync<string>($"""
+            SELECT string_agg(name || ' attempt ' || attempt || '/' || max_attempts || ' due ' || run_at || ' error ' || coalesce(last_error, ''), E'\n')
+            FROM reminders WHERE grain_key = '{tenantId}'
+            """);
+        return $"status {await StatusAsync(tenantId)}\nhistory:\n{events}\nreminders:\n{reminders}";
+    }
+
+    public static async Task WaitAsync(Func<Task<bool>> condition, string what, int seconds = 120)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Gave up waiting for: {what}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in _silos.ToList())
+        {
+            await StopSiloAsync(silo);
+        }
+
+        await Web.DisposeAsync();
+        await Stripe.DisposeAsync();
+        await Odoo.DisposeAsync();
+        await Proxmox.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The web front on a real loopback port, configured for the simulators.</summary>
+public sealed class OnboardingWebFactory(TestDatabase db, int port, StripeSimulator stripe) : WebApplicationFactory<Program>
+{
+    public string BaseUrl => $"http://127.0.0.1:{port}";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in OnboardingHarness.CommonSettings(db, stripe))
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.UseSetting("urls", BaseUrl);
+        builder.UseSetting("APP_URL", BaseUrl);
+        builder.UseSetting("Runtime:RunSilo", "false");
+        builder.UseSetting("ADMIN_USERNAME", SajetWebFactory.AdminLogin);
+        builder.UseSetting("ADMIN_PASSWORD", SajetWebFactory.AdminPassword);
+        builder.UseSetting("Audit:Directory", Path.Combine(Path.GetTempPath(), "sajet-audit-" + Guid.NewGuid().ToString("N")[..8]));
+        builder.UseSetting("SecurityHeaders:FormActionOrigins:0", stripe.BaseUrl);
+        builder.UseSetting("RateLimits:CheckoutsPerMinute", "10000");
+        builder.UseSetting("RateLimits:WebhooksPerMinute", "100000");
+        builder.UseSetting("RateLimits:SignupsPerHour", "10000");
+    }
+
+    /// <summary>A real HTTP client to the Kestrel server, with its own client IP for the rate limiter.</summary>
+    public HttpClient Client()
+    {
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
+        {
+            BaseAddress = new Uri(BaseUrl),
+        };
+        return client;
+    }
+}
