@@ -12,6 +12,7 @@
 // Provisioning steps (State.Step), each an idempotent effect outside the lock followed by a transition under it:
 //   dedicated and shared-container creator:  create_container ─► start_container ─► await_odoo ─► create_database ─► verify
 //   shared-container joiner:                  await_shared ─► create_database ─► verify
+// History: a transition has from and to; a note (a Stripe event received, a provisioning step done) has only from.
 // Reminders: "step" drives provisioning; "billing-sync" reads Stripe's current objects (every webhook and /success
 // schedule it, so event order never matters); "reconcile" re-reads a pending checkout at growing intervals so a missed
 // webhook cannot strand a payer; "compensate" removes what a failed attempt left; "refund" refunds on admin cancel;
@@ -116,7 +117,7 @@ public sealed class TenantGrain(
                 break;
             case StripeEventReceived m:
                 State.LastStripeEventId = m.EventId;
-                Context.Record(State.Status, State.Status, $"Evento de Stripe recibido: {m.Type}", m.EventId);
+                Context.Record(State.Status, null, $"Evento de Stripe recibido: {m.Type}", m.EventId);
                 Context.SetReminder(BillingReminder, TimeSpan.Zero, maxAttempts: 20);
                 break;
             case CheckoutReturned m when m.SessionId == State.CheckoutSessionId:
@@ -134,7 +135,7 @@ public sealed class TenantGrain(
                 await MoveAsync(TenantStatus.Active, $"Reactivado por {m.Actor}");
                 break;
             case SuspendTenant or ResumeTenant:
-                Context.Record(State.Status, State.Status, $"Acción ignorada en estado {State.Status}");
+                Context.Record(State.Status, null, $"Acción ignorada en estado {State.Status}");
                 break;
             default:
                 await base.ReceiveMessageAsync(message);
@@ -170,21 +171,21 @@ public sealed class TenantGrain(
         switch (m.Action)
         {
             case ResolveActions.Retry when resolvable && State.Compensated:
-                Context.Record(State.Status, State.Status, $"{m.Actor} pidió reintentar");
+                Context.Record(State.Status, null, $"{m.Actor} pidió reintentar");
                 await PlaceAsync(null);
                 break;
             case ResolveActions.PlaceOnNode when resolvable && State.Compensated && m.NodeId is not null:
-                Context.Record(State.Status, State.Status, $"{m.Actor} pidió colocar en {m.NodeId}");
+                Context.Record(State.Status, null, $"{m.Actor} pidió colocar en {m.NodeId}");
                 await PlaceAsync(m.NodeId);
                 break;
             case ResolveActions.KeepWaiting when State.Status == TenantStatus.WaitingForCapacity:
-                Context.Record(State.Status, State.Status, $"{m.Actor} decidió seguir esperando capacidad");
+                Context.Record(State.Status, null, $"{m.Actor} decidió seguir esperando capacidad");
                 break;
             case ResolveActions.Cancel when State.Status is not (TenantStatus.Cancelled or TenantStatus.Deleted):
                 await CancelAsync($"Cancelado por {m.Actor}; se reembolsa el pago", refund: true);
                 break;
             default:
-                Context.Record(State.Status, State.Status,
+                Context.Record(State.Status, null,
                     State.Compensated ? $"Resolución '{m.Action}' no aplicable en estado {State.Status}" : "Resolución en espera: aún se está limpiando el intento fallido");
                 break;
         }
@@ -526,7 +527,7 @@ public sealed class TenantGrain(
             }
         }
 
-        return ReminderResult.Done<TenantGrain>(g => g.Context.Record(g.State.Status, g.State.Status,
+        return ReminderResult.Done<TenantGrain>(g => g.Context.Record(g.State.Status, null,
             refunded is null ? "Suscripción cancelada en Stripe (no había pago que reembolsar)" : $"Reembolso {refunded} emitido y suscripción cancelada", refunded));
     }
 
@@ -563,7 +564,8 @@ public sealed class TenantGrain(
 
     public async Task ApplyBillingAsync(BillingFacts facts)
     {
-        var correlation = State.LastStripeEventId;
+        // The Stripe event that prompted this read, or the session itself when reconciliation found the payment first.
+        var correlation = State.LastStripeEventId ?? State.CheckoutSessionId;
         State.SubscriptionId = facts.SubscriptionId ?? State.SubscriptionId;
         State.SubscriptionStatus = facts.SubscriptionStatus ?? State.SubscriptionStatus;
         var paid = facts.SessionStatus == "complete" && facts.PaymentStatus is "paid" or "no_payment_required";
@@ -614,7 +616,7 @@ public sealed class TenantGrain(
 
         State.Vmid = created.Vmid;
         State.PveNode = created.PveNode;
-        Context.Record(TenantStatus.Provisioning, TenantStatus.Provisioning,
+        Context.Record(TenantStatus.Provisioning, null,
             created.Upid is null ? $"Contenedor {State.Hostname} ya existía (VMID {created.Vmid}); se reutiliza" : $"Contenedor {State.Hostname} creado (VMID {created.Vmid})",
             created.Upid, new { step, vmid = created.Vmid, node = created.PveNode });
         InsertContainerRow(created);
@@ -651,7 +653,7 @@ public sealed class TenantGrain(
             State.Vmid = vmid;
         }
 
-        Context.Record(TenantStatus.Provisioning, TenantStatus.Provisioning, reason, upid, new { step });
+        Context.Record(TenantStatus.Provisioning, null, reason, upid, new { step });
         State.Step = next;
         ScheduleStep(TimeSpan.Zero);
     }
@@ -721,7 +723,7 @@ public sealed class TenantGrain(
             }
             else
             {
-                Context.Record(State.Status, State.Status, "Subdominio liberado");
+                Context.Record(State.Status, null, "Subdominio liberado");
             }
 
             SyncIndex();
@@ -746,7 +748,7 @@ public sealed class TenantGrain(
                 SyncIndex();
                 break;
             default:
-                Context.Record(State.Status, State.Status, $"La tarea '{firing.Name}' se abandonó tras {firing.Attempt} intentos: {error}");
+                Context.Record(State.Status, null, $"La tarea '{firing.Name}' se abandonó tras {firing.Attempt} intentos: {error}");
                 break;
         }
 
@@ -777,7 +779,7 @@ public sealed class TenantGrain(
         }
 
         State.Compensated = true;
-        Context.Record(State.Status, State.Status, "Limpieza completada: no queda nada del intento fallido; un administrador puede reintentar", upid);
+        Context.Record(State.Status, null, "Limpieza completada: no queda nada del intento fallido; un administrador puede reintentar", upid);
         Context.Send(new GrainId(GrainTypes.Capacity, GrainTypes.WaitingQueue), new CapacityChanged($"recursos liberados por {Context.Key}"));
     }
 

@@ -52,8 +52,10 @@ public sealed class OnboardingHarness : IAsyncDisposable
 
     public OnboardingWebFactory Web { get; }
 
-    public static async Task<OnboardingHarness> StartAsync(TestDatabase db, int nodes = 3, double taskScale = 0)
+    /// <summary>Starts everything on a database of its own (tests in one class must not see each other's nodes).</summary>
+    public static async Task<OnboardingHarness> StartAsync(int nodes = 3, double taskScale = 0)
     {
+        var db = await TestDatabase.CreateAsync();
         var proxmox = await ProxmoxSimulator.StartAsync(new ProxmoxSimulatorOptions
         {
             HttpPort = 0,
@@ -61,6 +63,8 @@ public sealed class OnboardingHarness : IAsyncDisposable
             NodeCount = nodes,
             TaskDurationScale = taskScale,
             AuthFailureDelay = TimeSpan.Zero,
+            // Room for dozens of 50 GB tenants per node.
+            LvmStorageBytes = 4L << 40,
         });
         var odoo = await OdooSimulator.StartAsync(new OdooSimulatorOptions { Port = 0, MasterPassword = "master-test" });
         var port = FreePort();
@@ -237,6 +241,7 @@ public sealed class OnboardingHarness : IAsyncDisposable
         await Stripe.DisposeAsync();
         await Odoo.DisposeAsync();
         await Proxmox.DisposeAsync();
+        await Db.DisposeAsync();
     }
 
     private static int FreePort()
