@@ -63,6 +63,8 @@ public static class Placer
                coalesce((SELECT value::text FROM settings WHERE key = 'placement.metrics_max_age_seconds'), '300')
         """;
 
+    private const string RecheckSavepoint = "sajet_placement_recheck";
+
     private const string LiveReservationSql = "SELECT node_id FROM reservations WHERE key = @key AND released_at IS NULL";
 
     private const string ReserveSql = """
@@ -252,14 +254,27 @@ public static class Placer
         var settings = await ReadSettingsAsync(conn, tx, ct);
         var snapshot = await ReadNodesAsync(conn, tx, null, ct);
         var decision = Decide(request, snapshot, settings);
-        var excluded = new HashSet<string>();
         while (decision.Placed)
         {
             // Recheck under the chosen node's row lock: another placement may have reserved it since the snapshot.
+            // The lock is taken inside a savepoint so that, when the node no longer fits, rolling back to it releases
+            // the lock before the next candidate is locked: holding one node while waiting for another would let two
+            // placements deadlock on each other's nodes.
+            await tx.SaveAsync(RecheckSavepoint, ct);
             var locked = await ReadNodesAsync(conn, tx, decision.NodeId, ct);
+            if (locked.Count == 0)
+            {
+                // Unregistered since the snapshot.
+                await tx.RollbackAsync(RecheckSavepoint, ct);
+                snapshot.RemoveAll(n => n.Id == decision.NodeId);
+                decision = Decide(request, snapshot, settings);
+                continue;
+            }
+
             var verdict = Judge(request, locked[0], settings);
             if (verdict.Eligible)
             {
+                await tx.ReleaseAsync(RecheckSavepoint, ct);
                 await using var reserve = new NpgsqlCommand(ReserveSql, conn, tx);
                 reserve.Parameters.AddWithValue("key", request.ReservationKey);
                 reserve.Parameters.AddWithValue("node", decision.NodeId!);
@@ -270,7 +285,7 @@ public static class Placer
                 return decision;
             }
 
-            excluded.Add(decision.NodeId!);
+            await tx.RollbackAsync(RecheckSavepoint, ct);
             var index = snapshot.FindIndex(n => n.Id == decision.NodeId);
             snapshot[index] = locked[0];
             decision = Decide(request, snapshot, settings);
