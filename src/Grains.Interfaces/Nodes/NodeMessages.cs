@@ -14,6 +14,9 @@ public static class NodeGrainTypes
 
     public const string CapacityKey = "waiting";
 
+    /// <summary>SecretProtector purpose of the Proxmox token secrets in nodes.token_secret_enc.</summary>
+    public const string TokenSecretPurpose = "proxmox-token";
+
     /// <summary>pg_notify channel of alert changes: JSON <see cref="AlertNotification"/>.</summary>
     public const string AlertsChannel = "sajet_alerts";
 }

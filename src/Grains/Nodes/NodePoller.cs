@@ -61,7 +61,7 @@ public sealed record NodePoll(NodeObservation? Observation, string? Error)
 /// </summary>
 public sealed class NodePoller(NpgsqlDataSource db, SecretProtector secrets, IOptions<ProxmoxOptions> options, ILoggerFactory loggers) : IDisposable
 {
-    public const string TokenPurpose = "proxmox-token";
+    public const string TokenPurpose = NodeGrainTypes.TokenSecretPurpose;
 
     /// <summary>The tag Sajet puts on every container it creates; untagged unknown guests are not Sajet's business.</summary>
     public const string SajetTag = "sajet";
