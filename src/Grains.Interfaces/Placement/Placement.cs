@@ -30,8 +30,49 @@ public sealed record NodeSnapshot(
 
 public sealed record PlacementSettings(double Headroom = 0.8, string Strategy = "spread", double MetricsMaxAgeSeconds = 300);
 
-/// <summary>Why a node was or wasn't chosen (Spanish: operators read it in the admin UI and the tenant history).</summary>
-public sealed record NodeVerdict(string NodeId, bool Eligible, string Reason, double? Score);
+/// <summary>
+/// Why a node was or wasn't chosen (Spanish: operators read it in the admin UI and the tenant history). Reasons with
+/// figures are formatted on first read: a decision judges every node, and formatting text nobody reads would cost
+/// more than the decision itself.
+/// </summary>
+public sealed record NodeVerdict
+{
+    private readonly Func<string>? _format;
+    private string? _reason;
+
+    public NodeVerdict(string nodeId, bool eligible, string reason, double? score)
+    {
+        NodeId = nodeId;
+        Eligible = eligible;
+        _reason = reason;
+        Score = score;
+    }
+
+    internal NodeVerdict(string nodeId, bool eligible, Func<string> format, double? score)
+    {
+        NodeId = nodeId;
+        Eligible = eligible;
+        _format = format;
+        Score = score;
+    }
+
+    public string NodeId { get; init; }
+
+    public bool Eligible { get; init; }
+
+    public string Reason
+    {
+        get => _reason ??= _format!();
+        init => _reason = value;
+    }
+
+    public double? Score { get; init; }
+
+    public bool Equals(NodeVerdict? other) =>
+        other is not null && NodeId == other.NodeId && Eligible == other.Eligible && Score == other.Score && Reason == other.Reason;
+
+    public override int GetHashCode() => HashCode.Combine(NodeId, Eligible, Score);
+}
 
 public sealed record PlacementDecision(bool Placed, string? NodeId, string Summary, IReadOnlyList<NodeVerdict> Nodes);
 
@@ -153,7 +194,7 @@ public static class Placer
 
         if (n.ReservedContainers + 1 > n.MaxContainers)
         {
-            return new NodeVerdict(n.Id, false, $"Límite de contenedores alcanzado ({n.ReservedContainers}/{n.MaxContainers}).", null);
+            return new NodeVerdict(n.Id, false, () => $"Límite de contenedores alcanzado ({n.ReservedContainers}/{n.MaxContainers}).", null);
         }
 
         var h = settings.Headroom;
@@ -162,7 +203,7 @@ public static class Placer
         var memProjected = Math.Max(n.ReservedMemoryMb, n.MemoryUsed / MiB) + request.MemoryMb;
         if (memTotalMb <= 0 || memProjected > h * memTotalMb)
         {
-            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
+            return new NodeVerdict(n.Id, false, () => string.Create(CultureInfo.InvariantCulture,
                 $"Memoria insuficiente: {memProjected / 1024:0.#} GB de {memTotalMb / 1024:0.#} GB superaría el {h:P0}."), null);
         }
 
@@ -170,7 +211,7 @@ public static class Placer
         var diskProjected = Math.Max(n.ReservedDiskGb, n.DiskUsed / GiB) + request.DiskGb;
         if (diskTotalGb <= 0 || diskProjected > h * diskTotalGb)
         {
-            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
+            return new NodeVerdict(n.Id, false, () => string.Create(CultureInfo.InvariantCulture,
                 $"Disco insuficiente: {diskProjected:0} GB de {diskTotalGb:0} GB superaría el {h:P0}."), null);
         }
 
@@ -178,19 +219,19 @@ public static class Placer
         var coresProjected = n.ReservedCores + request.Cores;
         if (n.Cores <= 0 || coresProjected > coreBudget)
         {
-            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
+            return new NodeVerdict(n.Id, false, () => string.Create(CultureInfo.InvariantCulture,
                 $"CPU insuficiente: {coresProjected} núcleos reservados de {coreBudget:0.#} permitidos."), null);
         }
 
         var cpuProjected = Math.Max(n.CpuUsed, (double)n.ReservedCores / coreBudget) + ((double)request.Cores / coreBudget);
         if (cpuProjected > h)
         {
-            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
+            return new NodeVerdict(n.Id, false, () => string.Create(CultureInfo.InvariantCulture,
                 $"CPU demasiado cargada: {cpuProjected:P0} proyectado, límite {h:P0}."), null);
         }
 
         var score = (MemoryWeight * (memProjected / memTotalMb)) + (CpuWeight * cpuProjected) + (DiskWeight * (diskProjected / diskTotalGb));
-        return new NodeVerdict(n.Id, true, string.Create(CultureInfo.InvariantCulture,
+        return new NodeVerdict(n.Id, true, () => string.Create(CultureInfo.InvariantCulture,
             $"Cabe: memoria {memProjected / memTotalMb:P0}, CPU {cpuProjected:P0}, disco {diskProjected / diskTotalGb:P0} tras colocar."), score);
     }
 
