@@ -37,7 +37,11 @@ public sealed record PlacementSettings(double Headroom = 0.8, string Strategy = 
 /// </summary>
 public sealed record NodeVerdict
 {
-    private readonly Func<string>? _format;
+    // The figures of a deferred reason: no closure, so judging a node allocates only its verdict.
+    private readonly VerdictKind _kind;
+    private readonly double _a;
+    private readonly double _b;
+    private readonly double _c;
     private string? _reason;
 
     public NodeVerdict(string nodeId, bool eligible, string reason, double? score)
@@ -48,12 +52,26 @@ public sealed record NodeVerdict
         Score = score;
     }
 
-    internal NodeVerdict(string nodeId, bool eligible, Func<string> format, double? score)
+    internal NodeVerdict(string nodeId, bool eligible, VerdictKind kind, double a, double b, double c, double? score)
     {
         NodeId = nodeId;
         Eligible = eligible;
-        _format = format;
+        _kind = kind;
+        _a = a;
+        _b = b;
+        _c = c;
         Score = score;
+    }
+
+    internal enum VerdictKind
+    {
+        Text,
+        ContainerLimit,
+        Memory,
+        Disk,
+        CpuReserved,
+        CpuLoad,
+        Fits,
     }
 
     public string NodeId { get; init; }
@@ -62,7 +80,7 @@ public sealed record NodeVerdict
 
     public string Reason
     {
-        get => _reason ??= _format!();
+        get => _reason ??= Format();
         init => _reason = value;
     }
 
@@ -72,6 +90,17 @@ public sealed record NodeVerdict
         other is not null && NodeId == other.NodeId && Eligible == other.Eligible && Score == other.Score && Reason == other.Reason;
 
     public override int GetHashCode() => HashCode.Combine(NodeId, Eligible, Score);
+
+    private string Format() => _kind switch
+    {
+        VerdictKind.ContainerLimit => string.Create(CultureInfo.InvariantCulture, $"Límite de contenedores alcanzado ({_a}/{_b})."),
+        VerdictKind.Memory => string.Create(CultureInfo.InvariantCulture, $"Memoria insuficiente: {_a / 1024:0.#} GB de {_b / 1024:0.#} GB superaría el {_c:P0}."),
+        VerdictKind.Disk => string.Create(CultureInfo.InvariantCulture, $"Disco insuficiente: {_a:0} GB de {_b:0} GB superaría el {_c:P0}."),
+        VerdictKind.CpuReserved => string.Create(CultureInfo.InvariantCulture, $"CPU insuficiente: {_a} núcleos reservados de {_b:0.#} permitidos."),
+        VerdictKind.CpuLoad => string.Create(CultureInfo.InvariantCulture, $"CPU demasiado cargada: {_a:P0} proyectado, límite {_b:P0}."),
+        VerdictKind.Fits => string.Create(CultureInfo.InvariantCulture, $"Cabe: memoria {_a:P0}, CPU {_b:P0}, disco {_c:P0} tras colocar."),
+        _ => "",
+    };
 }
 
 public sealed record PlacementDecision(bool Placed, string? NodeId, string Summary, IReadOnlyList<NodeVerdict> Nodes);
@@ -194,7 +223,7 @@ public static class Placer
 
         if (n.ReservedContainers + 1 > n.MaxContainers)
         {
-            return new NodeVerdict(n.Id, false, () => $"Límite de contenedores alcanzado ({n.ReservedContainers}/{n.MaxContainers}).", null);
+            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.ContainerLimit, n.ReservedContainers, n.MaxContainers, 0, null);
         }
 
         var h = settings.Headroom;
@@ -203,36 +232,31 @@ public static class Placer
         var memProjected = Math.Max(n.ReservedMemoryMb, n.MemoryUsed / MiB) + request.MemoryMb;
         if (memTotalMb <= 0 || memProjected > h * memTotalMb)
         {
-            return new NodeVerdict(n.Id, false, () => string.Create(CultureInfo.InvariantCulture,
-                $"Memoria insuficiente: {memProjected / 1024:0.#} GB de {memTotalMb / 1024:0.#} GB superaría el {h:P0}."), null);
+            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.Memory, memProjected, memTotalMb, h, null);
         }
 
         var diskTotalGb = n.DiskBytes / GiB;
         var diskProjected = Math.Max(n.ReservedDiskGb, n.DiskUsed / GiB) + request.DiskGb;
         if (diskTotalGb <= 0 || diskProjected > h * diskTotalGb)
         {
-            return new NodeVerdict(n.Id, false, () => string.Create(CultureInfo.InvariantCulture,
-                $"Disco insuficiente: {diskProjected:0} GB de {diskTotalGb:0} GB superaría el {h:P0}."), null);
+            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.Disk, diskProjected, diskTotalGb, h, null);
         }
 
         var coreBudget = n.Cores * n.CpuOvercommit;
         var coresProjected = n.ReservedCores + request.Cores;
         if (n.Cores <= 0 || coresProjected > coreBudget)
         {
-            return new NodeVerdict(n.Id, false, () => string.Create(CultureInfo.InvariantCulture,
-                $"CPU insuficiente: {coresProjected} núcleos reservados de {coreBudget:0.#} permitidos."), null);
+            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.CpuReserved, coresProjected, coreBudget, 0, null);
         }
 
         var cpuProjected = Math.Max(n.CpuUsed, (double)n.ReservedCores / coreBudget) + ((double)request.Cores / coreBudget);
         if (cpuProjected > h)
         {
-            return new NodeVerdict(n.Id, false, () => string.Create(CultureInfo.InvariantCulture,
-                $"CPU demasiado cargada: {cpuProjected:P0} proyectado, límite {h:P0}."), null);
+            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.CpuLoad, cpuProjected, h, 0, null);
         }
 
         var score = (MemoryWeight * (memProjected / memTotalMb)) + (CpuWeight * cpuProjected) + (DiskWeight * (diskProjected / diskTotalGb));
-        return new NodeVerdict(n.Id, true, () => string.Create(CultureInfo.InvariantCulture,
-            $"Cabe: memoria {memProjected / memTotalMb:P0}, CPU {cpuProjected:P0}, disco {diskProjected / diskTotalGb:P0} tras colocar."), score);
+        return new NodeVerdict(n.Id, true, NodeVerdict.VerdictKind.Fits, memProjected / memTotalMb, cpuProjected, diskProjected / diskTotalGb, score);
     }
 
     public static string Describe(PlacementRequest r) => $"{r.Cores} núcleos, {r.MemoryMb / 1024.0:0.#} GB de RAM y {r.DiskGb} GB de disco";
