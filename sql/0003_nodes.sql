@@ -29,6 +29,8 @@ CREATE TABLE nodes (
     storage_present      boolean     NOT NULL DEFAULT false,
     template_present     boolean     NOT NULL DEFAULT false,
     metrics_at           timestamptz,
+    -- The last poll's failure (Spanish, shown to operators); null after a successful poll.
+    last_error           text,
     -- What Sajet reserved here (sum of live reservations); kept under this row's lock so placements never overcommit.
     reserved_cores       integer     NOT NULL DEFAULT 0 CHECK (reserved_cores >= 0),
     reserved_memory_mb   bigint      NOT NULL DEFAULT 0 CHECK (reserved_memory_mb >= 0),
@@ -84,7 +86,12 @@ CREATE TABLE containers (
     hostname     text        NOT NULL UNIQUE,
     kind         text        NOT NULL CHECK (kind IN ('dedicated', 'shared')),
     tenant_id    text,
+    -- Sajet's lifecycle status of the container (written by the tenant grain).
     status       text        NOT NULL DEFAULT 'creating',
+    -- What Proxmox last reported ('running', 'stopped', ...), written by the node grain's poll.
+    observed_status text,
+    -- The placement reservation this container holds, so a move by HA moves the reserved capacity with it.
+    reservation_key text REFERENCES reservations (key),
     -- Shared Odoo containers hold several tenant databases.
     slots_total  integer     NOT NULL DEFAULT 1 CHECK (slots_total > 0),
     slots_used   integer     NOT NULL DEFAULT 0 CHECK (slots_used >= 0),
@@ -107,6 +114,8 @@ CREATE TABLE container_drift (
     resolved_at  timestamptz
 );
 CREATE UNIQUE INDEX container_drift_one_open ON container_drift (vmid, kind) WHERE resolved_at IS NULL;
+CREATE INDEX container_drift_by_node ON container_drift (node_id, found_at);
+CREATE INDEX containers_by_node ON containers (node_id);
 
 -- Operator settings that grains read (thresholds, poll interval, placement strategy).
 CREATE TABLE settings (

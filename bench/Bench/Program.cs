@@ -1,9 +1,11 @@
 using Sajet.Bench.Engine;
+using Sajet.Bench.Placement;
 
 // ./sajet bench NAME: each benchmark prints name=value lines, ratios against baselines measured in the same run.
 return args.FirstOrDefault() switch
 {
     "engine" => await EngineBench.RunAsync(args[1..]),
+    "placement" => await PlacementBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 

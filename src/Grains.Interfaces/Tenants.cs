@@ -54,9 +54,6 @@ public sealed record SuspendTenant(string Actor);
 
 public sealed record ResumeTenant(string Actor);
 
-/// <summary>Capacity may have appeared (node added or back online, resources freed): place waiting tenants.</summary>
-public sealed record CapacityChanged(string Reason);
-
 public static class ResolveActions
 {
     public const string Retry = "retry";

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sajet.Grains.Interfaces;
+using Sajet.Grains.Nodes;
 using Sajet.Grains.Provisioning;
 using Sajet.Grains.Tenants;
 using Sajet.Integrations.Proxmox;
@@ -16,7 +18,9 @@ public static class GrainsRegistration
     /// <summary>Registers every Sajet grain type under its stable type name (the name is stored in the database).</summary>
     public static GrainRegistry AddSajetGrains(this GrainRegistry registry) => registry
         .Add<TenantGrain>(GrainTypes.Tenant)
-        .Add<CapacityGrain>(GrainTypes.Capacity);
+        .Add<CapacityGrain>(GrainTypes.Capacity)
+        .Add<NodeGrain>(NodeGrainTypes.Node)
+        .Add<ContainerGrain>(NodeGrainTypes.Container);
 
     /// <summary>Services the grains need: integration clients and their options, validated on start.</summary>
     public static IServiceCollection AddSajetGrainServices(this IServiceCollection services, IConfiguration configuration)
@@ -26,9 +30,10 @@ public static class GrainsRegistration
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ProxmoxOptions>>().Value);
         services.AddSajetStripe(configuration);
         services.AddHttpClient("odoo");
-        services.AddSingleton(sp => SecretProtector.FromConfiguration(configuration));
-        services.AddSingleton<NodeConnections>();
+        services.TryAddSingleton(_ => SecretProtector.FromConfiguration(configuration));
         services.AddSingleton<Provisioner>();
+        services.AddSingleton<NodePoller>();
+        services.AddSingleton<CapacityNotifier>();
         return services;
     }
 }

@@ -4,6 +4,7 @@ using Sajet.WebFront.Auth;
 using Sajet.WebFront.Health;
 using Sajet.WebFront.Hosting;
 using Sajet.WebFront.Live;
+using Sajet.WebFront.Nodes;
 using Sajet.WebFront.Onboarding;
 using Sajet.WebFront.Pages;
 using Sajet.WebFront.Security;
@@ -23,6 +24,7 @@ builder.Services.AddSajetGrainClient(builder.Configuration); // messages to grai
 builder.Services.AddSajetStripe(builder.Configuration);     // STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
 builder.Services.AddSajetOnboarding();                      // signup → Stripe Checkout
 builder.Services.AddSajetLiveEvents();                      // LISTEN/NOTIFY → Server-Sent Events
+builder.Services.AddNodes(builder.Configuration);            // node registry, metrics, capacity check
 builder.Services.AddSajetHealth();
 builder.Services.AddSajetPages();                           // Razor Pages, /Admin and /Tenant folders protected
 builder.Services.AddOpenApi();
@@ -53,6 +55,7 @@ app.MapPlansApi();
 app.MapSignupApi();
 app.MapStripeWebhook();
 app.MapTenantsApi();
+app.MapNodesApi();
 app.MapLiveEvents();
 app.MapSajetPages();
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sajet.Grains.Nodes;
 using Sajet.Grains.Tenants;
 using Sajet.Integrations.Odoo;
 using Sajet.Integrations.Proxmox;
@@ -17,15 +18,22 @@ public sealed record ContainerResult(int Vmid, string PveNode, string? Upid);
 /// what an earlier attempt may have made (by hostname, by database name) and adopts it, so a retry after a timeout
 /// that "actually ran" never makes a second container or database.
 /// </summary>
-public sealed class Provisioner(NodeConnections nodes, IHttpClientFactory http, IOptions<TenantOptions> options, ILogger<Provisioner> logger)
+public sealed class Provisioner(NodePoller nodes, IHttpClientFactory http, IOptions<TenantOptions> options, ILogger<Provisioner> logger)
 {
     /// <summary>Every container Sajet makes carries this tag, so reconciliation can tell ours from others.</summary>
     public const string SajetTag = "sajet";
 
+    /// <summary>The node's API client (shared with the node grain's polling) and where containers go on it.</summary>
+    private async Task<(ProxmoxClient Client, NodeTarget Target)> NodeAsync(string nodeId, CancellationToken ct)
+    {
+        var read = await nodes.ReadTargetAsync(nodeId, ct) ?? throw new InvalidOperationException($"Node {nodeId} is not registered");
+        return (nodes.ClientFor(read.Target), read.Target);
+    }
+
     public async Task<ContainerResult?> FindAsync(string nodeId, string hostname, CancellationToken ct)
     {
-        var target = await nodes.GetAsync(nodeId, ct);
-        var resources = await target.Client.GetClusterResourcesAsync(ProxmoxResourceType.Vm, ct);
+        var (client, target) = await NodeAsync(nodeId, ct);
+        var resources = await client.GetClusterResourcesAsync(ProxmoxResourceType.Vm, ct);
         var found = resources.FirstOrDefault(r => r.Type == "lxc" && r.Name == hostname && r.Vmid is not null);
         return found is null ? null : new ContainerResult(found.Vmid!.Value, found.Node ?? target.PveNode, null);
     }
@@ -38,10 +46,10 @@ public sealed class Provisioner(NodeConnections nodes, IHttpClientFactory http, 
             return existing;
         }
 
-        var target = await nodes.GetAsync(nodeId, ct);
+        var (client, target) = await NodeAsync(nodeId, ct);
         for (var tries = 0; ; tries++)
         {
-            var vmid = await target.Client.GetNextIdAsync(null, ct);
+            var vmid = await client.GetNextIdAsync(null, ct);
             var create = new ProxmoxContainerCreate(vmid, target.Template)
             {
                 Hostname = spec.Hostname,
@@ -58,9 +66,9 @@ public sealed class Provisioner(NodeConnections nodes, IHttpClientFactory http, 
             };
             try
             {
-                var upid = await target.Client.CreateContainerAsync(target.PveNode, create, ct);
+                var upid = await client.CreateContainerAsync(target.PveNode, create, ct);
                 logger.LogInformation("Creating container {Hostname} as {Vmid} on {Node}: {Upid}", spec.Hostname, vmid, target.PveNode, upid);
-                await target.Client.WaitForTaskAsync(upid, options.Value.TaskTimeout, options.Value.TaskPollInterval, ct: ct);
+                await client.WaitForTaskAsync(upid, options.Value.TaskTimeout, options.Value.TaskPollInterval, ct: ct);
                 return new ContainerResult(vmid, target.PveNode, upid.ToString());
             }
             catch (ProxmoxVmidInUseException) when (tries < 5)
@@ -72,30 +80,30 @@ public sealed class Provisioner(NodeConnections nodes, IHttpClientFactory http, 
 
     public async Task<string?> EnsureStartedAsync(string nodeId, string hostname, CancellationToken ct)
     {
-        var target = await nodes.GetAsync(nodeId, ct);
+        var (client, _) = await NodeAsync(nodeId, ct);
         var found = await FindAsync(nodeId, hostname, ct) ?? throw new InvalidOperationException($"Container {hostname} does not exist");
-        var status = await target.Client.GetContainerStatusAsync(found.PveNode, found.Vmid, ct);
+        var status = await client.GetContainerStatusAsync(found.PveNode, found.Vmid, ct);
         if (status.Status == "running")
         {
             return null;
         }
 
-        var upid = await target.Client.StartContainerAsync(found.PveNode, found.Vmid, ct);
-        await target.Client.WaitForTaskAsync(upid, options.Value.TaskTimeout, options.Value.TaskPollInterval, ct: ct);
+        var upid = await client.StartContainerAsync(found.PveNode, found.Vmid, ct);
+        await client.WaitForTaskAsync(upid, options.Value.TaskTimeout, options.Value.TaskPollInterval, ct: ct);
         return upid.ToString();
     }
 
     /// <summary>Removes a container made for a tenant that failed; nothing to do when it never existed.</summary>
     public async Task<string?> DestroyAsync(string nodeId, string hostname, CancellationToken ct)
     {
-        var target = await nodes.GetAsync(nodeId, ct);
+        var (client, _) = await NodeAsync(nodeId, ct);
         if (await FindAsync(nodeId, hostname, ct) is not { } found)
         {
             return null;
         }
 
-        var upid = await target.Client.DeleteContainerAsync(found.PveNode, found.Vmid, purge: true, force: true, ct: ct);
-        await target.Client.WaitForTaskAsync(upid, options.Value.TaskTimeout, options.Value.TaskPollInterval, ct: ct);
+        var upid = await client.DeleteContainerAsync(found.PveNode, found.Vmid, purge: true, force: true, ct: ct);
+        await client.WaitForTaskAsync(upid, options.Value.TaskTimeout, options.Value.TaskPollInterval, ct: ct);
         logger.LogInformation("Removed container {Hostname} ({Vmid}) from {Node}: {Upid}", hostname, found.Vmid, found.PveNode, upid);
         return upid.ToString();
     }

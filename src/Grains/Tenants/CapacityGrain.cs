@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Sajet.Grains.Interfaces;
+using Sajet.Grains.Nodes;
 using Sajet.Runtime;
 
 namespace Sajet.Grains.Tenants;
@@ -20,7 +21,7 @@ public sealed class CapacityGrain(NpgsqlDataSource db, GrainRuntime runtime, ILo
             return base.ReceiveMessageAsync(message);
         }
 
-        State.LastReason = change.Reason;
+        State.LastReason = change.NodeId.Length > 0 ? $"capacidad en {change.NodeId}" : "capacidad liberada";
         Context.SetReminder("drain", TimeSpan.Zero, maxAttempts: 10);
         return Task.CompletedTask;
     }

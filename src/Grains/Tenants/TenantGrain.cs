@@ -21,6 +21,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.Grains.Interfaces;
+using Sajet.Grains.Nodes;
 using Sajet.Grains.Placement;
 using Sajet.Grains.Provisioning;
 using Sajet.Integrations.Odoo;
@@ -627,8 +628,8 @@ public sealed class TenantGrain(
     private void InsertContainerRow(ContainerResult created)
     {
         using var cmd = new NpgsqlCommand("""
-            INSERT INTO containers (vmid, node_id, hostname, kind, tenant_id, status, slots_total)
-            VALUES (@vmid, @node, @hostname, @kind, @tenant, 'stopped', @slots)
+            INSERT INTO containers (vmid, node_id, hostname, kind, tenant_id, status, slots_total, reservation_key)
+            VALUES (@vmid, @node, @hostname, @kind, @tenant, 'stopped', @slots, @reservation)
             ON CONFLICT (vmid) DO UPDATE SET node_id = EXCLUDED.node_id, hostname = EXCLUDED.hostname, status = 'stopped';
             UPDATE shared_containers SET vmid = @vmid WHERE hostname = @hostname;
             """, Context.Connection, Context.Transaction);
@@ -638,6 +639,7 @@ public sealed class TenantGrain(
         cmd.Parameters.AddWithValue("kind", State.Kind!);
         cmd.Parameters.AddWithValue("tenant", State.Kind == "shared" ? DBNull.Value : Context.Key);
         cmd.Parameters.AddWithValue("slots", State.Kind == "shared" ? Options.SharedSlots : 1);
+        cmd.Parameters.AddWithValue("reservation", (object?)State.ReservationKey ?? DBNull.Value);
         cmd.ExecuteNonQuery();
     }
 
@@ -780,7 +782,7 @@ public sealed class TenantGrain(
 
         State.Compensated = true;
         Context.Record(State.Status, null, "Limpieza completada: no queda nada del intento fallido; un administrador puede reintentar", upid);
-        Context.Send(new GrainId(GrainTypes.Capacity, GrainTypes.WaitingQueue), new CapacityChanged($"recursos liberados por {Context.Key}"));
+        Context.Send(new GrainId(GrainTypes.Capacity, GrainTypes.WaitingQueue), new CapacityChanged(State.NodeId ?? ""));
     }
 
     private async Task CancelAsync(string reason, bool refund, string? correlation = null)

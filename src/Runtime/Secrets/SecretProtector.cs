@@ -91,6 +91,12 @@ public sealed class SecretProtector
         return plaintext;
     }
 
+    /// <summary>The protected form as bytes, for bytea columns.</summary>
+    public byte[] ProtectToBytes(string plaintext, string purpose) => Encoding.UTF8.GetBytes(Protect(plaintext, purpose));
+
+    /// <summary>Decrypts what <see cref="ProtectToBytes"/> made; null when tampered with or protected otherwise.</summary>
+    public string? Unprotect(byte[] protectedBytes, string purpose) => Unprotect(Encoding.UTF8.GetString(protectedBytes), purpose);
+
     public string? Unprotect(string protectedValue, string purpose) =>
         UnprotectBytes(protectedValue, purpose) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
 }

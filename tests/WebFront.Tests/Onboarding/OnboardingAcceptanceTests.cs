@@ -18,9 +18,9 @@ public sealed class ConcurrentOnboardingTests
     public async Task FiftyTenants_SignUpAndPayConcurrently_AllActive_OneContainerOrDatabaseEach()
     {
         await using var h = await OnboardingHarness.StartAsync();
-        await h.RegisterNodesAsync("pve1", "pve2", "pve3");
         await h.StartSiloAsync("fifty-a");
         await h.StartSiloAsync("fifty-b");
+        await h.RegisterNodesAsync("pve1", "pve2", "pve3");
 
         // 30 dedicated (Pro) and 20 shared (Basic) tenants.
         var signed = await Task.WhenAll(Enumerable.Range(1, 50).Select(i => h.SignUpAsync($"fifty-{i:00}", i % 5 < 2 ? "basic" : "pro")));
@@ -62,8 +62,8 @@ public sealed class WebhookDeliveryTests
     public async Task EachWebhookDeliveredThreeTimesConcurrently_OneTransition()
     {
         await using var h = await OnboardingHarness.StartAsync();
-        await h.RegisterNodesAsync("pve1");
         await h.StartSiloAsync("dup");
+        await h.RegisterNodesAsync("pve1");
         h.Stripe.Control.Switches = new StripeWebhookSwitches { Duplicates = 3 };
 
         var signed = await h.SignUpAsync("triple");
@@ -83,8 +83,8 @@ public sealed class WebhookDeliveryTests
     public async Task ShuffledEvents_EndInTheStateStripesObjectsSay()
     {
         await using var h = await OnboardingHarness.StartAsync();
-        await h.RegisterNodesAsync("pve1");
         await h.StartSiloAsync("shuffle");
+        await h.RegisterNodesAsync("pve1");
         h.Stripe.Control.Switches = new StripeWebhookSwitches { Shuffle = true, Duplicates = 2 };
 
         // Paid, then the subscription is deleted at Stripe: whatever order the events arrive in, the end is cancelled.
@@ -113,8 +113,8 @@ public sealed class WebhookDeliveryTests
     public async Task MissedCheckoutCompleted_ReconciliationStillActivates()
     {
         await using var h = await OnboardingHarness.StartAsync();
-        await h.RegisterNodesAsync("pve1");
         await h.StartSiloAsync("missed");
+        await h.RegisterNodesAsync("pve1");
         // Every event that could tell Sajet about the payment is lost.
         h.Stripe.Control.Switches = new StripeWebhookSwitches
         {
@@ -201,8 +201,8 @@ public sealed class ProvisioningFaultTests
     public async Task CreateTimesOutAfterItRan_EndsWithOneContainer()
     {
         await using var h = await OnboardingHarness.StartAsync();
-        await h.RegisterNodesAsync("pve1");
         await h.StartSiloAsync("timeout");
+        await h.RegisterNodesAsync("pve1");
         h.Proxmox.Cluster.AddTimeoutAfterWork(new TimeoutAfterWorkFault("/nodes/*/lxc", AfterWorkFailure.Abort, "POST", Count: 1));
 
         var signed = await h.SignUpAsync("slow-create");
@@ -218,8 +218,8 @@ public sealed class ProvisioningFaultTests
     public async Task ProxmoxFaults_TwentyOnboardings_ActiveOrFailedWithNothingLeftBehind()
     {
         await using var h = await OnboardingHarness.StartAsync();
-        await h.RegisterNodesAsync("pve1", "pve2", "pve3");
         await h.StartSiloAsync("faulty", s => s["Tenants:StepMaxAttempts"] = "4");
+        await h.RegisterNodesAsync("pve1", "pve2", "pve3");
         h.Proxmox.Cluster.AddErrorFault(new ErrorFault("/nodes/**", 0.2, 500, "simulated: got timeout"));
         h.Proxmox.Cluster.AddErrorFault(new ErrorFault("/cluster/**", 0.2, 500, "simulated: cluster not ready"));
         h.Proxmox.Cluster.AddTaskFault(new TaskFault(TaskFaultOutcome.Fail, "vzcreate", Message: "simulated: unable to create CT", Count: 6));
@@ -274,8 +274,9 @@ public sealed class CapacityTests
         await h.WaitForStatusAsync(signed.TenantId, "waiting_for_capacity");
         Assert.Contains("No hay nodos", await h.Db.ScalarAsync<string>($"SELECT reason FROM grain_events WHERE grain_key = '{signed.TenantId}' AND to_state = 'waiting_for_capacity'"));
 
-        await h.RegisterNodesAsync("pve2");
-        await h.Web.Services.GetRequiredService<GrainClient>().SendAsync(new GrainId(GrainTypes.Capacity, GrainTypes.WaitingQueue), new CapacityChanged("node pve2 registered"));
+        // The operator registers a node; its first poll brings it online and the waiting tenant is placed on it.
+        using var admin = await h.AdminClientAsync();
+        await h.RegisterNodeViaApiAsync(admin, "pve2");
         await h.WaitForStatusAsync(signed.TenantId, "active");
         Assert.Equal("pve2", await h.Db.ScalarAsync<string>($"SELECT node_id FROM tenants WHERE id = '{signed.TenantId}'"));
     }

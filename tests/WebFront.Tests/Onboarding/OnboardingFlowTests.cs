@@ -7,8 +7,8 @@ public sealed class OnboardingFlowTests
     public async Task Signup_Pay_BecomesActive_WithUrlAndHistory()
     {
         await using var h = await OnboardingHarness.StartAsync();
-        await h.RegisterNodesAsync("pve1", "pve2", "pve3");
         await h.StartSiloAsync("flow-1");
+        await h.RegisterNodesAsync("pve1", "pve2", "pve3");
 
         var signed = await h.SignUpAsync("acme-flow");
         Assert.Equal("pending", await h.StatusAsync(signed.TenantId));

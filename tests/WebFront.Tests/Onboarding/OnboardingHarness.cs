@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Sajet.Grains;
-using Sajet.Grains.Provisioning;
 using Sajet.Integrations.Proxmox;
 using Sajet.Runtime;
 using Sajet.Runtime.Secrets;
@@ -63,8 +62,10 @@ public sealed class OnboardingHarness : IAsyncDisposable
             NodeCount = nodes,
             TaskDurationScale = taskScale,
             AuthFailureDelay = TimeSpan.Zero,
-            // Room for dozens of 50 GB tenants per node.
+            // Room for dozens of tenants per node: these tests are about correctness, not about running out.
             LvmStorageBytes = 4L << 40,
+            NodeMemoryBytes = 128L << 30,
+            NodeCores = 32,
         });
         var odoo = await OdooSimulator.StartAsync(new OdooSimulatorOptions { Port = 0, MasterPassword = "master-test" });
         var port = FreePort();
@@ -134,37 +135,50 @@ public sealed class OnboardingHarness : IAsyncDisposable
         _silos.Remove(silo);
     }
 
-    /// <summary>
-    /// Registers simulator nodes as the node registry does and records their current metrics, so placement sees
-    /// them online with fresh figures.
-    /// </summary>
+    /// <summary>Registers simulator nodes through the registry API and waits for their first poll to bring them online.</summary>
     public async Task RegisterNodesAsync(params string[] pveNodes)
     {
-        var secrets = new SecretProtector(SecretKey);
-        using var client = new ProxmoxClient(new ProxmoxConnection(Proxmox.HttpUrl, Proxmox.TokenId, Proxmox.TokenSecret));
+        await Db.ExecAsync("UPDATE settings SET value = '2' WHERE key = 'nodes.poll_interval_seconds'");
+        using var admin = await AdminClientAsync();
         foreach (var node in pveNodes)
         {
-            var status = await client.GetNodeStatusAsync(node);
-            var storages = await client.GetStoragesAsync(node);
-            var lvm = storages.First(s => s.Storage == "local-lvm");
-            await using var cmd = Db.DataSource.CreateCommand("""
-                INSERT INTO nodes (id, pve_node, api_url, token_id, token_secret_enc, health, cores, memory_bytes, disk_bytes,
-                                   cpu_used, memory_used, disk_used, storage_present, template_present, metrics_at, max_containers)
-                VALUES (@id, @id, @url, @token, @secret, 'online', @cores, @mem, @disk, @cpu, @memUsed, @diskUsed, true, true, now(), 200)
-                ON CONFLICT (id) DO UPDATE SET health = 'online', metrics_at = now()
-                """);
-            cmd.Parameters.AddWithValue("id", node);
-            cmd.Parameters.AddWithValue("url", Proxmox.HttpUrl.ToString().TrimEnd('/'));
-            cmd.Parameters.AddWithValue("token", Proxmox.TokenId);
-            cmd.Parameters.AddWithValue("secret", NodeConnections.Protect(secrets, Proxmox.TokenSecret));
-            cmd.Parameters.AddWithValue("cores", status.CpuInfo.Cpus);
-            cmd.Parameters.AddWithValue("mem", status.Memory.Total);
-            cmd.Parameters.AddWithValue("disk", lvm.Total);
-            cmd.Parameters.AddWithValue("cpu", status.Cpu);
-            cmd.Parameters.AddWithValue("memUsed", status.Memory.Used);
-            cmd.Parameters.AddWithValue("diskUsed", lvm.Used);
-            await cmd.ExecuteNonQueryAsync();
+            await RegisterNodeViaApiAsync(admin, node);
         }
+
+        await WaitAsync(async () => await Db.ScalarAsync<long>("SELECT count(*) FROM nodes WHERE health = 'online' AND metrics_at IS NOT NULL") >= pveNodes.Length,
+            "registered nodes online", 60);
+    }
+
+    /// <summary>An HTTP client signed in as the first admin (bearer token).</summary>
+    public async Task<HttpClient> AdminClientAsync()
+    {
+        var client = Web.Client();
+        var login = await client.PostAsJsonAsync("/api/auth/login", new
+        {
+            email = SajetWebFactory.AdminLogin,
+            password = SajetWebFactory.AdminPassword,
+            role = "admin",
+            tokenInBody = true,
+        });
+        var body = await login.Content.ReadAsStringAsync();
+        Assert.True(login.IsSuccessStatusCode, body);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", JsonDocument.Parse(body).RootElement.GetProperty("accessToken").GetString());
+        return client;
+    }
+
+    /// <summary>Registers a simulator node through the node registry API, as an operator would.</summary>
+    public async Task RegisterNodeViaApiAsync(HttpClient admin, string pveNode)
+    {
+        var response = await admin.PostAsJsonAsync("/api/nodes", new
+        {
+            id = pveNode,
+            apiUrl = Proxmox.HttpsUrl.ToString().TrimEnd('/'),
+            tokenId = Proxmox.TokenId,
+            tokenSecret = Proxmox.TokenSecret,
+            fingerprint = Proxmox.CertificateFingerprint,
+            pveNode,
+        });
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
     }
 
     public sealed record Signed(string TenantId, string CheckoutUrl, string SessionId);

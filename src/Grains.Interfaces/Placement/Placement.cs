@@ -30,8 +30,78 @@ public sealed record NodeSnapshot(
 
 public sealed record PlacementSettings(double Headroom = 0.8, string Strategy = "spread", double MetricsMaxAgeSeconds = 300);
 
-/// <summary>Why a node was or wasn't chosen (Spanish: operators read it in the admin UI and the tenant history).</summary>
-public sealed record NodeVerdict(string NodeId, bool Eligible, string Reason, double? Score);
+/// <summary>
+/// Why a node was or wasn't chosen (Spanish: operators read it in the admin UI and the tenant history). Reasons with
+/// figures are formatted on first read: a decision judges every node, and formatting text nobody reads would cost
+/// more than the decision itself.
+/// </summary>
+public sealed record NodeVerdict
+{
+    // The figures of a deferred reason: no closure, so judging a node allocates only its verdict.
+    private readonly VerdictKind _kind;
+    private readonly double _a;
+    private readonly double _b;
+    private readonly double _c;
+    private string? _reason;
+
+    public NodeVerdict(string nodeId, bool eligible, string reason, double? score)
+    {
+        NodeId = nodeId;
+        Eligible = eligible;
+        _reason = reason;
+        Score = score;
+    }
+
+    internal NodeVerdict(string nodeId, bool eligible, VerdictKind kind, double a, double b, double c, double? score)
+    {
+        NodeId = nodeId;
+        Eligible = eligible;
+        _kind = kind;
+        _a = a;
+        _b = b;
+        _c = c;
+        Score = score;
+    }
+
+    internal enum VerdictKind
+    {
+        Text,
+        ContainerLimit,
+        Memory,
+        Disk,
+        CpuReserved,
+        CpuLoad,
+        Fits,
+    }
+
+    public string NodeId { get; init; }
+
+    public bool Eligible { get; init; }
+
+    public string Reason
+    {
+        get => _reason ??= Format();
+        init => _reason = value;
+    }
+
+    public double? Score { get; init; }
+
+    public bool Equals(NodeVerdict? other) =>
+        other is not null && NodeId == other.NodeId && Eligible == other.Eligible && Score == other.Score && Reason == other.Reason;
+
+    public override int GetHashCode() => HashCode.Combine(NodeId, Eligible, Score);
+
+    private string Format() => _kind switch
+    {
+        VerdictKind.ContainerLimit => string.Create(CultureInfo.InvariantCulture, $"Límite de contenedores alcanzado ({_a}/{_b})."),
+        VerdictKind.Memory => string.Create(CultureInfo.InvariantCulture, $"Memoria insuficiente: {_a / 1024:0.#} GB de {_b / 1024:0.#} GB superaría el {_c:P0}."),
+        VerdictKind.Disk => string.Create(CultureInfo.InvariantCulture, $"Disco insuficiente: {_a:0} GB de {_b:0} GB superaría el {_c:P0}."),
+        VerdictKind.CpuReserved => string.Create(CultureInfo.InvariantCulture, $"CPU insuficiente: {_a} núcleos reservados de {_b:0.#} permitidos."),
+        VerdictKind.CpuLoad => string.Create(CultureInfo.InvariantCulture, $"CPU demasiado cargada: {_a:P0} proyectado, límite {_b:P0}."),
+        VerdictKind.Fits => string.Create(CultureInfo.InvariantCulture, $"Cabe: memoria {_a:P0}, CPU {_b:P0}, disco {_c:P0} tras colocar."),
+        _ => "",
+    };
+}
 
 public sealed record PlacementDecision(bool Placed, string? NodeId, string Summary, IReadOnlyList<NodeVerdict> Nodes);
 
@@ -62,6 +132,8 @@ public static class Placer
                coalesce((SELECT value #>> '{}' FROM settings WHERE key = 'placement.strategy'), 'spread'),
                coalesce((SELECT value::text FROM settings WHERE key = 'placement.metrics_max_age_seconds'), '300')
         """;
+
+    private const string RecheckSavepoint = "sajet_placement_recheck";
 
     private const string LiveReservationSql = "SELECT node_id FROM reservations WHERE key = @key AND released_at IS NULL";
 
@@ -151,7 +223,7 @@ public static class Placer
 
         if (n.ReservedContainers + 1 > n.MaxContainers)
         {
-            return new NodeVerdict(n.Id, false, $"Límite de contenedores alcanzado ({n.ReservedContainers}/{n.MaxContainers}).", null);
+            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.ContainerLimit, n.ReservedContainers, n.MaxContainers, 0, null);
         }
 
         var h = settings.Headroom;
@@ -160,36 +232,31 @@ public static class Placer
         var memProjected = Math.Max(n.ReservedMemoryMb, n.MemoryUsed / MiB) + request.MemoryMb;
         if (memTotalMb <= 0 || memProjected > h * memTotalMb)
         {
-            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
-                $"Memoria insuficiente: {memProjected / 1024:0.#} GB de {memTotalMb / 1024:0.#} GB superaría el {h:P0}."), null);
+            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.Memory, memProjected, memTotalMb, h, null);
         }
 
         var diskTotalGb = n.DiskBytes / GiB;
         var diskProjected = Math.Max(n.ReservedDiskGb, n.DiskUsed / GiB) + request.DiskGb;
         if (diskTotalGb <= 0 || diskProjected > h * diskTotalGb)
         {
-            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
-                $"Disco insuficiente: {diskProjected:0} GB de {diskTotalGb:0} GB superaría el {h:P0}."), null);
+            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.Disk, diskProjected, diskTotalGb, h, null);
         }
 
         var coreBudget = n.Cores * n.CpuOvercommit;
         var coresProjected = n.ReservedCores + request.Cores;
         if (n.Cores <= 0 || coresProjected > coreBudget)
         {
-            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
-                $"CPU insuficiente: {coresProjected} núcleos reservados de {coreBudget:0.#} permitidos."), null);
+            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.CpuReserved, coresProjected, coreBudget, 0, null);
         }
 
         var cpuProjected = Math.Max(n.CpuUsed, (double)n.ReservedCores / coreBudget) + ((double)request.Cores / coreBudget);
         if (cpuProjected > h)
         {
-            return new NodeVerdict(n.Id, false, string.Create(CultureInfo.InvariantCulture,
-                $"CPU demasiado cargada: {cpuProjected:P0} proyectado, límite {h:P0}."), null);
+            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.CpuLoad, cpuProjected, h, 0, null);
         }
 
         var score = (MemoryWeight * (memProjected / memTotalMb)) + (CpuWeight * cpuProjected) + (DiskWeight * (diskProjected / diskTotalGb));
-        return new NodeVerdict(n.Id, true, string.Create(CultureInfo.InvariantCulture,
-            $"Cabe: memoria {memProjected / memTotalMb:P0}, CPU {cpuProjected:P0}, disco {diskProjected / diskTotalGb:P0} tras colocar."), score);
+        return new NodeVerdict(n.Id, true, NodeVerdict.VerdictKind.Fits, memProjected / memTotalMb, cpuProjected, diskProjected / diskTotalGb, score);
     }
 
     public static string Describe(PlacementRequest r) => $"{r.Cores} núcleos, {r.MemoryMb / 1024.0:0.#} GB de RAM y {r.DiskGb} GB de disco";
@@ -252,14 +319,27 @@ public static class Placer
         var settings = await ReadSettingsAsync(conn, tx, ct);
         var snapshot = await ReadNodesAsync(conn, tx, null, ct);
         var decision = Decide(request, snapshot, settings);
-        var excluded = new HashSet<string>();
         while (decision.Placed)
         {
             // Recheck under the chosen node's row lock: another placement may have reserved it since the snapshot.
+            // The lock is taken inside a savepoint so that, when the node no longer fits, rolling back to it releases
+            // the lock before the next candidate is locked: holding one node while waiting for another would let two
+            // placements deadlock on each other's nodes.
+            await tx.SaveAsync(RecheckSavepoint, ct);
             var locked = await ReadNodesAsync(conn, tx, decision.NodeId, ct);
+            if (locked.Count == 0)
+            {
+                // Unregistered since the snapshot.
+                await tx.RollbackAsync(RecheckSavepoint, ct);
+                snapshot.RemoveAll(n => n.Id == decision.NodeId);
+                decision = Decide(request, snapshot, settings);
+                continue;
+            }
+
             var verdict = Judge(request, locked[0], settings);
             if (verdict.Eligible)
             {
+                await tx.ReleaseAsync(RecheckSavepoint, ct);
                 await using var reserve = new NpgsqlCommand(ReserveSql, conn, tx);
                 reserve.Parameters.AddWithValue("key", request.ReservationKey);
                 reserve.Parameters.AddWithValue("node", decision.NodeId!);
@@ -270,7 +350,7 @@ public static class Placer
                 return decision;
             }
 
-            excluded.Add(decision.NodeId!);
+            await tx.RollbackAsync(RecheckSavepoint, ct);
             var index = snapshot.FindIndex(n => n.Id == decision.NodeId);
             snapshot[index] = locked[0];
             decision = Decide(request, snapshot, settings);

@@ -1,0 +1,262 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Sajet.Grains;
+using Sajet.Grains.Nodes;
+using Sajet.Grains.Placement;
+using Sajet.Runtime;
+using Sajet.Runtime.Secrets;
+using Sajet.Simulators.Proxmox;
+using static Sajet.Bench.BenchSupport;
+
+namespace Sajet.Bench.Placement;
+
+/// <summary>
+/// ./sajet bench placement — the placement decision over node snapshots read from a seeded database, against a
+/// single-row autocommit measured on the same server in the same run; PlaceAsync end to end; and what one node
+/// poll's apply step costs in commits and CPU for 100 nodes × 50 containers (simulator over loopback).
+/// </summary>
+public static class PlacementBench
+{
+    private const string Db = "sajet_bench_placement";
+    private const string SecretKey = "bench-secret-key-0123456789abcdef";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var cs = await FreshDatabaseAsync(Db);
+        await using var ds = Database.CreateDataSource(cs);
+        Console.WriteLine($"# placement benchmark: {Environment.ProcessorCount} cores");
+
+        var commitP50 = await CommitLatencyAsync(ds, 3000);
+        Print("commit_p50_ms", commitP50, "single-row INSERT, autocommit");
+
+        await SeedAsync(ds, 100, 5_000);
+        var (p50Small, p99Small) = await DecideLatencyAsync(ds, 3000);
+        await SeedAsync(ds, 1_000, 50_000);
+        var (p50Large, p99Large) = await DecideLatencyAsync(ds, 1000);
+        Print("decide_p50_ms_100x5000", p50Small);
+        Print("decide_p99_ms_100x5000", p99Small);
+        Print("decide_p50_ms_1000x50000", p50Large);
+        Print("decide_p99_ms_1000x50000", p99Large);
+        Print("p50_ratio", p50Small / commitP50, "decide p50 / commit p50 at 100x5,000, goal <= 0.1");
+        Print("p99_ratio", p99Small / commitP50, "decide p99 / commit p50 at 100x5,000, goal <= 0.1");
+        Print("scale_ratio", p99Large / p99Small, "p99 at 1,000x50,000 / p99 at 100x5,000, goal <= 12");
+
+        await SeedAsync(ds, 100, 5_000);
+        var (placeP50, placeP99) = await PlaceLatencyAsync(ds, 500);
+        Print("place_p50_ms", placeP50, "PlaceAsync with its transaction, 100 nodes, for information");
+        Print("place_p99_ms", placeP99);
+
+        await IngestionAsync(cs, ds, 100, 50);
+        return 0;
+    }
+
+    private static async Task<double> CommitLatencyAsync(NpgsqlDataSource ds, int count)
+    {
+        await ExecAsync(ds, "CREATE TABLE bench_commit (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v integer NOT NULL)");
+        await using var conn = await ds.OpenConnectionAsync();
+        await using var cmd = new NpgsqlCommand("INSERT INTO bench_commit (v) VALUES (@v)", conn);
+        var v = cmd.Parameters.AddWithValue("v", 0);
+        var times = new List<double>(count);
+        for (var i = 0; i < count + 100; i++)
+        {
+            v.Value = i;
+            var start = Stopwatch.GetTimestamp();
+            await cmd.ExecuteNonQueryAsync();
+            if (i >= 100)
+            {
+                times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        }
+
+        times.Sort();
+        return Percentile(times, 0.5);
+    }
+
+    /// <summary>Nodes half full on average, with reservations (and containers) consistent with the nodes' reserved columns.</summary>
+    private static async Task SeedAsync(NpgsqlDataSource ds, int nodes, int containers)
+    {
+        await ExecAsync(ds, "TRUNCATE container_drift, node_alerts, node_samples, containers, reservations, nodes");
+        await ExecAsync(ds, $"""
+            INSERT INTO nodes (id, pve_node, api_url, token_id, token_secret_enc, health, cores, memory_bytes, disk_bytes,
+                               cpu_used, memory_used, disk_used, storage_present, template_present, metrics_at, max_containers)
+            SELECT format('n%s', g), format('pve%s', g), 'https://127.0.0.1:8006', 'sajet@pve!bench', '\x00'::bytea, 'online',
+                   64 + (g % 4) * 32, (256 + (g % 4) * 128)::bigint << 30, (4096 + (g % 3) * 2048)::bigint << 30,
+                   0.1 + (g % 10) / 50.0, (16 + g % 32)::bigint << 30, (200 + g % 100)::bigint << 30, true, true, now(), 100
+            FROM generate_series(1, {nodes}) g;
+            INSERT INTO reservations (key, node_id, cores, memory_mb, disk_gb)
+            SELECT format('t%s', g), format('n%s', 1 + (g - 1) % {nodes}),
+                   (ARRAY[1, 2, 4])[1 + g % 3], (ARRAY[2048, 4096, 8192])[1 + g % 3], (ARRAY[10, 50, 100])[1 + g % 3]
+            FROM generate_series(1, {containers}) g;
+            INSERT INTO containers (vmid, node_id, hostname, kind, tenant_id, status, reservation_key)
+            SELECT 1000 + g, format('n%s', 1 + (g - 1) % {nodes}), format('t%s', g), 'dedicated', format('t%s', g), 'running', format('t%s', g)
+            FROM generate_series(1, {containers}) g;
+            UPDATE nodes n SET reserved_cores = s.cores, reserved_memory_mb = s.mem, reserved_disk_gb = s.disk, reserved_containers = s.cnt
+            FROM (SELECT node_id, sum(cores)::int cores, sum(memory_mb) mem, sum(disk_gb) disk, count(*)::int cnt FROM reservations GROUP BY node_id) s
+            WHERE n.id = s.node_id;
+            ANALYZE;
+            """);
+    }
+
+    private static async Task<(double P50, double P99)> DecideLatencyAsync(NpgsqlDataSource ds, int count)
+    {
+        await using var conn = await ds.OpenConnectionAsync();
+        var settings = await Placer.ReadSettingsAsync(conn, null, CancellationToken.None);
+        var nodes = await Placer.ReadNodesAsync(conn, null, null, CancellationToken.None);
+        var requests = new[] { new PlacementRequest("r1", 1, 2048, 10), new PlacementRequest("r2", 2, 4096, 50), new PlacementRequest("r3", 4, 8192, 100) };
+        var placed = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            placed += Placer.Decide(requests[i % 3], nodes, settings).Placed ? 1 : 0;
+        }
+
+        var times = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            var decision = Placer.Decide(requests[i % 3], nodes, settings);
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            placed += decision.Placed ? 1 : 0;
+        }
+
+        if (placed == 0)
+        {
+            throw new InvalidOperationException("The seeded nodes take nothing: the benchmark would measure refusals only");
+        }
+
+        times.Sort();
+        return (Percentile(times, 0.5), Percentile(times, 0.99));
+    }
+
+    private static async Task<(double P50, double P99)> PlaceLatencyAsync(NpgsqlDataSource ds, int count)
+    {
+        var times = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await using (var conn = await ds.OpenConnectionAsync())
+            await using (var tx = await conn.BeginTransactionAsync())
+            {
+                await Placer.PlaceAsync(conn, tx, new PlacementRequest($"place-{i}", 1 + (i % 2), 2048, 10), CancellationToken.None);
+                await tx.CommitAsync();
+            }
+
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+
+        times.Sort();
+        return (Percentile(times, 0.5), Percentile(times, 0.99));
+    }
+
+    /// <summary>
+    /// 100 simulated nodes with 50 Sajet containers each. Observations are fetched first (HTTP, outside the measure);
+    /// then each node's apply step runs as the poll's grain call would. The first round warms up (and runs retention,
+    /// which happens at most hourly); the second is measured: commits from pg_stat_database, CPU from this process.
+    /// </summary>
+    private static async Task IngestionAsync(string cs, NpgsqlDataSource ds, int nodes, int perNode)
+    {
+        await ExecAsync(ds, "TRUNCATE container_drift, node_alerts, node_samples, containers, reservations, nodes");
+        await using var sim = await ProxmoxSimulator.StartAsync(new ProxmoxSimulatorOptions
+        {
+            HttpPort = 0,
+            HttpsPort = 0,
+            TaskDurationScale = 0,
+            AuthFailureDelay = TimeSpan.Zero,
+            NodeCount = nodes,
+        });
+        var secret = new SecretProtector(SecretKey).Protect(sim.TokenSecret, NodeGrainTypes.TokenSecretPurpose);
+        await using (var cmd = ds.CreateCommand("""
+            INSERT INTO nodes (id, pve_node, api_url, token_id, token_secret_enc, fingerprint)
+            SELECT format('n%s', g), format('pve%s', g), @url, @token, @secret, @fp FROM generate_series(1, @nodes) g
+            """))
+        {
+            cmd.Parameters.AddWithValue("url", sim.HttpsUrl.ToString());
+            cmd.Parameters.AddWithValue("token", sim.TokenId);
+            cmd.Parameters.AddWithValue("secret", secret);
+            cmd.Parameters.AddWithValue("fp", sim.CertificateFingerprint);
+            cmd.Parameters.AddWithValue("nodes", nodes);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var vmids = new List<(int Vmid, int Node)>();
+        for (var n = 1; n <= nodes; n++)
+        {
+            for (var c = 0; c < perNode; c++)
+            {
+                var vmid = 10_000 + (n * 100) + c;
+                sim.Cluster.CreateExternalContainer(new ExternalContainerSpec($"pve{n}", $"ct{vmid}") { Vmid = vmid, Tags = "sajet" });
+                vmids.Add((vmid, n));
+            }
+        }
+
+        await using (var cmd = ds.CreateCommand("""
+            INSERT INTO containers (vmid, node_id, hostname, kind, status)
+            SELECT v, format('n%s', n), format('ct%s', v), 'dedicated', 'running' FROM unnest(@vmids, @nodes) AS u(v, n)
+            """))
+        {
+            cmd.Parameters.AddWithValue("vmids", vmids.Select(v => v.Vmid).ToArray());
+            cmd.Parameters.AddWithValue("nodes", vmids.Select(v => v.Node).ToArray());
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        await ApplyRoundAsync(cs, nodes, measure: false);
+        await ApplyRoundAsync(cs, nodes, measure: true);
+    }
+
+    private static async Task ApplyRoundAsync(string cs, int nodes, bool measure)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = cs,
+            ["SAJET_SECRET_KEY"] = SecretKey,
+            ["Runtime:RunSilo"] = "false",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        services.AddSajetRuntime(config, g => g.AddSajetGrains());
+        services.AddSajetGrainServices(config);
+        var observations = new List<(string Id, NodeTarget Target, NodePoll Poll)>();
+        long commits;
+        TimeSpan cpu;
+        TimeSpan wall;
+        await using (var provider = services.BuildServiceProvider())
+        {
+            var poller = provider.GetRequiredService<NodePoller>();
+            var runtime = provider.GetRequiredService<GrainRuntime>();
+            for (var n = 1; n <= nodes; n++)
+            {
+                var id = $"n{n}";
+                var (target, _) = (await poller.ReadTargetAsync(id, CancellationToken.None))!.Value;
+                observations.Add((id, target, NodePoll.Ok(await poller.ObserveAsync(target, CancellationToken.None))));
+            }
+
+            var before = await TransactionsAsync(Db);
+            var process = Process.GetCurrentProcess();
+            var cpuBefore = process.TotalProcessorTime;
+            var start = Stopwatch.GetTimestamp();
+            foreach (var (id, target, poll) in observations)
+            {
+                await runtime.CallAsync<NodeGrain>(id, g => g.ApplyPollAsync(target, poll, NodePollSettings.Default));
+            }
+
+            wall = Stopwatch.GetElapsedTime(start);
+            process.Refresh();
+            cpu = process.TotalProcessorTime - cpuBefore;
+            // Backends flush their statistics when they exit: drop the pool before reading the counters.
+            NpgsqlConnection.ClearAllPools();
+            provider.GetRequiredService<NpgsqlDataSource>().Clear();
+            await Task.Delay(1500);
+            commits = await TransactionsAsync(Db) - before;
+        }
+
+        if (measure)
+        {
+            Print("ingest_commits_per_poll", commits / (double)nodes, "apply step of one node poll (50 containers), pg_stat_database");
+            Print("ingest_cpu_ms_per_poll", cpu.TotalMilliseconds / nodes, "process CPU time around the apply steps");
+            Print("ingest_wall_ms_per_poll", wall.TotalMilliseconds / nodes, "for information");
+        }
+    }
+}

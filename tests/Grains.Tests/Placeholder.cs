@@ -1,1 +1,0 @@
-namespace Sajet.Grains.Tests; public class Placeholder { [Fact] public void Builds() => Assert.True(true); }
