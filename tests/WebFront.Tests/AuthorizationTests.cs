@@ -9,12 +9,16 @@ public sealed class AuthorizationTests(WebFixture fx) : IClassFixture<WebFixture
 {
     private SajetWebFactory App => fx.Factory;
 
-    /// <summary>Every /api/admin route and every Razor page under /Admin, as the app has them right now.</summary>
-    private List<(string Method, string Path, bool IsPage)> AdminEndpoints() => Endpoints("api/admin", "/Admin/");
+    /// <summary>
+    /// Every admin API route (/api/admin, and the tenants, nodes, provisioning and live-event APIs) that is not
+    /// explicitly anonymous, and every Razor page under /Admin, as the app has them right now.
+    /// </summary>
+    private List<(string Method, string Path, bool IsPage)> AdminEndpoints() =>
+        Endpoints(["api/admin", "api/tenants", "api/nodes", "api/provision", "api/events"], "/Admin/");
 
-    private List<(string Method, string Path, bool IsPage)> TenantEndpoints() => Endpoints("api/tenant", "/Tenant/");
+    private List<(string Method, string Path, bool IsPage)> TenantEndpoints() => Endpoints(["api/tenant"], "/Tenant/");
 
-    private List<(string Method, string Path, bool IsPage)> Endpoints(string apiPrefix, string pageFolder)
+    private List<(string Method, string Path, bool IsPage)> Endpoints(string[] apiPrefixes, string pageFolder)
     {
         var found = new List<(string, string, bool)>();
         foreach (var endpoint in App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
@@ -27,7 +31,8 @@ public sealed class AuthorizationTests(WebFixture fx) : IClassFixture<WebFixture
                     found.Add(("GET", "/" + pattern.ToLowerInvariant(), true));
                 }
             }
-            else if (pattern.StartsWith(apiPrefix, StringComparison.OrdinalIgnoreCase))
+            else if (apiPrefixes.Any(prefix => pattern.Equals(prefix, StringComparison.OrdinalIgnoreCase) || pattern.StartsWith(prefix + "/", StringComparison.OrdinalIgnoreCase))
+                     && endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null)
             {
                 var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
                 // Route parameters are filled with a harmless value: authorization runs before any lookup.

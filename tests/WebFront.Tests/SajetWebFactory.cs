@@ -31,6 +31,10 @@ public sealed class SajetWebFactory(TestDatabase db, IReadOnlyDictionary<string,
         builder.UseSetting("ADMIN_USERNAME", AdminLogin);
         builder.UseSetting("ADMIN_PASSWORD", AdminPassword);
         builder.UseSetting("Audit:Directory", AuditDirectory);
+        // Signup needs Stripe configured; these tests never reach it, so it points at a closed port.
+        builder.UseSetting("STRIPE_SECRET_KEY", "sk_test_not_used_by_these_tests");
+        builder.UseSetting("STRIPE_WEBHOOK_SECRET", "whsec_not_used_by_these_tests");
+        builder.UseSetting("Stripe:BaseUrl", "http://127.0.0.1:9");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

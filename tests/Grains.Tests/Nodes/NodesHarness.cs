@@ -109,7 +109,9 @@ public sealed class NodeSilo : IAsyncDisposable
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
-        services.AddSajetRuntime(config, g => g.AddSajetGrains().Add<CapacityProbeGrain>(NodeGrainTypes.Capacity).Add<PlacingGrain>("placing"));
+        // The node grains with a probe in the capacity grain's place, so tests see every CapacityChanged.
+        services.AddSajetRuntime(config, g => g.Add<NodeGrain>(NodeGrainTypes.Node).Add<ContainerGrain>(NodeGrainTypes.Container)
+            .Add<CapacityProbeGrain>(NodeGrainTypes.Capacity).Add<PlacingGrain>("placing"));
         services.AddSajetGrainServices(config);
         _services = services.BuildServiceProvider();
     }
