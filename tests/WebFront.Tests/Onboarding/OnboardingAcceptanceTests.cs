@@ -281,3 +281,31 @@ public sealed class CapacityTests
         Assert.Equal("pve2", await h.Db.ScalarAsync<string>($"SELECT node_id FROM tenants WHERE id = '{signed.TenantId}'"));
     }
 }
+
+public sealed class SiloCrashTests
+{
+    [Fact]
+    public async Task SiloKilledMidProvisioning_TenantStillActive_Once()
+    {
+        // Tasks take a fraction of their real duration, so the kill lands while a Proxmox task is being waited on.
+        await using var h = await OnboardingHarness.StartAsync(nodes: 1, taskScale: 0.5);
+        var doomed = h.StartSiloProcess("doomed", s => s["Runtime:LeaseDuration"] = "00:00:03");
+        await h.RegisterNodesAsync("pve1");
+        var signed = await h.SignUpAsync("survivor");
+        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
+
+        await OnboardingHarness.WaitAsync(async () => await h.Db.ScalarAsync<long>(
+            $"SELECT count(*) FROM reminders WHERE grain_key = '{signed.TenantId}' AND name = 'step' AND lease_owner = 'doomed'") == 1 &&
+            await h.StatusAsync(signed.TenantId) == "provisioning", "the silo process is mid-provisioning", 120);
+        doomed.Kill(entireProcessTree: true);
+        await doomed.WaitForExitAsync();
+
+        await h.StartSiloAsync("rescuer");
+        await h.WaitForStatusAsync(signed.TenantId, "active");
+
+        Assert.Single(h.Proxmox.Cluster.Containers, c => c.Config.GetValueOrDefault("hostname") == "t-survivor");
+        Assert.Single(h.Odoo.Control.Databases, d => d.Name == "survivor");
+        Assert.Equal(1, await h.Db.ScalarAsync<long>($"SELECT count(*) FROM grain_events WHERE grain_key = '{signed.TenantId}' AND to_state = 'active'"));
+        Assert.Equal(1, await h.Db.ScalarAsync<long>($"SELECT count(*) FROM grain_events WHERE grain_key = '{signed.TenantId}' AND to_state = 'provisioning'"));
+    }
+}

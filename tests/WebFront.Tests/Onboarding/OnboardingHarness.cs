@@ -1,5 +1,6 @@
 extern alias simulators;
 
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -31,6 +32,7 @@ public sealed class OnboardingHarness : IAsyncDisposable
     public const string Domain = "tenants.test";
 
     private readonly List<ServiceProvider> _silos = [];
+    private readonly List<Process> _processes = [];
 
     private OnboardingHarness(TestDatabase db, ProxmoxSimulator proxmox, StripeSimulator stripe, OdooSimulator odoo, OnboardingWebFactory web)
     {
@@ -98,6 +100,41 @@ public sealed class OnboardingHarness : IAsyncDisposable
     /// <summary>Starts an in-process silo running the real grains against the simulators.</summary>
     public async Task<ServiceProvider> StartSiloAsync(string id, Action<Dictionary<string, string?>>? configure = null)
     {
+        var settings = SiloSettings(id, configure);
+        var config = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        services.AddSingleton<IConfiguration>(config);
+        services.AddSajetRuntime(config, g => g.AddSajetGrains());
+        services.AddSajetGrainServices(config);
+        var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<Silo>().StartAsync();
+        _silos.Add(provider);
+        return provider;
+    }
+
+    /// <summary>Starts the real silo executable (src/Silo) with the same settings, as environment variables.</summary>
+    public Process StartSiloProcess(string id, Action<Dictionary<string, string?>>? configure = null)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Sajet.Silo.dll"));
+        psi.ArgumentList.Add("run");
+        foreach (var (key, value) in SiloSettings(id, configure))
+        {
+            psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes.Add(process);
+        return process;
+    }
+
+    private Dictionary<string, string?> SiloSettings(string id, Action<Dictionary<string, string?>>? configure)
+    {
         var settings = CommonSettings(Db, Stripe);
         settings["Runtime:SiloId"] = id;
         settings["Runtime:PollInterval"] = "00:00:00.200";
@@ -116,16 +153,7 @@ public sealed class OnboardingHarness : IAsyncDisposable
         settings["Proxmox:MaxTaskPollInterval"] = "00:00:00.100";
         settings["Proxmox:RequestTimeout"] = "00:00:05";
         configure?.Invoke(settings);
-        var config = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        services.AddSingleton<IConfiguration>(config);
-        services.AddSajetRuntime(config, g => g.AddSajetGrains());
-        services.AddSajetGrainServices(config);
-        var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<Silo>().StartAsync();
-        _silos.Add(provider);
-        return provider;
+        return settings;
     }
 
     public async Task StopSiloAsync(ServiceProvider silo)
@@ -246,6 +274,12 @@ public sealed class OnboardingHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var process in _processes.Where(p => !p.HasExited))
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
         foreach (var silo in _silos.ToList())
         {
             await StopSiloAsync(silo);
