@@ -1,4 +1,5 @@
 using Sajet.Bench.Engine;
+using Sajet.Bench.Onboarding;
 using Sajet.Bench.Placement;
 
 // ./sajet bench NAME: each benchmark prints name=value lines, ratios against baselines measured in the same run.
@@ -6,6 +7,7 @@ return args.FirstOrDefault() switch
 {
     "engine" => await EngineBench.RunAsync(args[1..]),
     "placement" => await PlacementBench.RunAsync(args[1..]),
+    "onboarding" => await OnboardingBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 

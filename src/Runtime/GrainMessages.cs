@@ -13,6 +13,13 @@ public static class GrainMessages
     public const string Prefix = "msg:";
     internal const int MaxAttempts = 10;
 
+    /// <summary>
+    /// A message ready to be inserted by a sender's own SQL (one statement that also stores what caused it), as a
+    /// reminder row: grain_type, grain_key, name, payload, due now, max_attempts. The runtime delivers it like any other;
+    /// the sender wakes the silos after its commit with <see cref="SiloWaker"/>.
+    /// </summary>
+    public static PreparedMessage Prepare(object message) => new(ReminderName(), Serialize(message), MaxAttempts);
+
     internal static string ReminderName() => Prefix + Guid.CreateVersion7().ToString("N");
 
     public static bool IsMessage(string reminderName) => reminderName.StartsWith(Prefix, StringComparison.Ordinal);
@@ -37,6 +44,9 @@ public static class GrainMessages
             ?? throw new InvalidOperationException($"Message of type '{typeName}' has no body");
     }
 }
+
+/// <summary>A serialised grain message: the reminder name and payload to insert (then call <see cref="SiloWaker.Wake"/>).</summary>
+public sealed record PreparedMessage(string Name, string PayloadJson, int MaxAttempts);
 
 /// <summary>
 /// The client side of the runtime: what a process without grain code (the web front) uses to reach grains.

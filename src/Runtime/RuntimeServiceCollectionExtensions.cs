@@ -33,6 +33,7 @@ public static class RuntimeServiceCollectionExtensions
     {
         services.AddSajetDatabase(configuration);
         services.TryAddSingleton<GrainClient>();
+        services.TryAddSingleton<SiloWaker>();
         return services;
     }
 

@@ -217,6 +217,14 @@ public sealed class TenantGrain(
 
         var plan = await ReadPlanAsync(conn, tx);
         ResetPlacement();
+        if (plan.Shared)
+        {
+            // Shared placements take turns: otherwise concurrent Basic signups each find no room in a container another
+            // is still creating, and each creates its own. Held to commit; dedicated placements never take it.
+            await using var turn = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('sajet.shared-placement'))", conn, tx);
+            await turn.ExecuteNonQueryAsync();
+        }
+
         if (plan.Shared && pinnedNode is null && await TryJoinSharedAsync(conn, tx))
         {
             return;

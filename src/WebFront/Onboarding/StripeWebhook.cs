@@ -16,19 +16,28 @@ namespace Sajet.WebFront.Onboarding;
 /// </summary>
 public static class StripeWebhook
 {
-    // One transaction: find the tenant, store the event; the grain message joins the same transaction.
-    private const string TenantSql = """
-        SELECT id FROM tenants
-        WHERE id = @ref OR (@customer::text IS NOT NULL AND stripe_customer_id = @customer)
-           OR (@subscription::text IS NOT NULL AND subscription_id = @subscription)
-        ORDER BY (id = @ref) DESC, created_at DESC
-        LIMIT 1
-        """;
-
-    private const string StoreSql = """
-        INSERT INTO stripe_events (id, type, created, livemode, tenant_id, payload)
-        VALUES (@id, @type, to_timestamp(@created), @livemode, @tenant, @payload::jsonb)
-        ON CONFLICT (id) DO NOTHING
+    // One statement, so one round trip and one commit: find the tenant, store the event once, and (only when it was
+    // new and has a tenant) enqueue the grain message. A duplicate inserts nothing at all. The silos are woken after
+    // the commit (coalesced), not by a NOTIFY inside it, which would serialise concurrent webhook commits.
+    private const string StoreAndRouteSql = """
+        WITH tenant AS (
+            SELECT id FROM tenants
+            WHERE id = @ref OR (@customer::text IS NOT NULL AND stripe_customer_id = @customer)
+               OR (@subscription::text IS NOT NULL AND subscription_id = @subscription)
+            ORDER BY (id = @ref) DESC, created_at DESC
+            LIMIT 1
+        ), stored AS (
+            INSERT INTO stripe_events (id, type, created, livemode, tenant_id, payload)
+            VALUES (@id, @type, to_timestamp(@created), @livemode, (SELECT id FROM tenant), @payload::jsonb)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING tenant_id
+        ), routed AS (
+            INSERT INTO reminders (grain_type, grain_key, name, payload, due_at, run_at, max_attempts)
+            SELECT @grain_type, tenant_id, @message_name, @message::jsonb, now(), now(), @message_attempts
+            FROM stored WHERE tenant_id IS NOT NULL
+            RETURNING grain_key
+        )
+        SELECT (SELECT count(*) FROM stored), (SELECT max(grain_key) FROM routed)
         """;
 
     public static IEndpointRouteBuilder MapStripeWebhook(this IEndpointRouteBuilder app)
@@ -42,8 +51,8 @@ public static class StripeWebhook
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext http, NpgsqlDataSource db, GrainClient grains, IOptions<StripeOptions> options,
-        AuditLog audit, TimeProvider time, ILogger<StripeWebhookLog> logger, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(HttpContext http, NpgsqlDataSource db, IOptions<StripeOptions> options,
+        AuditLog audit, SiloWaker waker, TimeProvider time, ILogger<StripeWebhookLog> logger, CancellationToken ct)
     {
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer, ct);
@@ -76,38 +85,37 @@ public static class StripeWebhook
         var obj = root.TryGetProperty("data", out var data) && data.TryGetProperty("object", out var o) ? o : default;
         var (reference, customer, subscription) = References(obj);
 
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
+        var message = GrainMessages.Prepare(new StripeEventReceived(eventId, type));
+        await using var cmd = db.CreateCommand(StoreAndRouteSql);
+        cmd.Parameters.AddWithValue("ref", reference ?? "");
+        cmd.Parameters.AddWithValue("customer", (object?)customer ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("subscription", (object?)subscription ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("id", eventId);
+        cmd.Parameters.AddWithValue("type", type);
+        cmd.Parameters.AddWithValue("created", root.TryGetProperty("created", out var c) && c.TryGetInt64(out var created) ? created : time.GetUtcNow().ToUnixTimeSeconds());
+        cmd.Parameters.AddWithValue("livemode", root.TryGetProperty("livemode", out var l) && l.ValueKind == JsonValueKind.True);
+        cmd.Parameters.AddWithValue("payload", System.Text.Encoding.UTF8.GetString(body));
+        cmd.Parameters.AddWithValue("grain_type", GrainTypes.Tenant);
+        cmd.Parameters.AddWithValue("message_name", message.Name);
+        cmd.Parameters.AddWithValue("message", message.PayloadJson);
+        cmd.Parameters.AddWithValue("message_attempts", message.MaxAttempts);
+        long stored;
         string? tenantId;
-        await using (var find = new NpgsqlCommand(TenantSql, conn, tx))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
-            find.Parameters.AddWithValue("ref", reference ?? "");
-            find.Parameters.AddWithValue("customer", (object?)customer ?? DBNull.Value);
-            find.Parameters.AddWithValue("subscription", (object?)subscription ?? DBNull.Value);
-            tenantId = await find.ExecuteScalarAsync(ct) as string;
+            await reader.ReadAsync(ct);
+            stored = reader.GetInt64(0);
+            tenantId = reader.IsDBNull(1) ? null : reader.GetString(1);
         }
 
-        int stored;
-        await using (var store = new NpgsqlCommand(StoreSql, conn, tx))
+        if (tenantId is not null)
         {
-            store.Parameters.AddWithValue("id", eventId);
-            store.Parameters.AddWithValue("type", type);
-            store.Parameters.AddWithValue("created", root.TryGetProperty("created", out var c) && c.TryGetInt64(out var created) ? created : time.GetUtcNow().ToUnixTimeSeconds());
-            store.Parameters.AddWithValue("livemode", root.TryGetProperty("livemode", out var l) && l.ValueKind == JsonValueKind.True);
-            store.Parameters.AddWithValue("tenant", (object?)tenantId ?? DBNull.Value);
-            store.Parameters.AddWithValue("payload", System.Text.Encoding.UTF8.GetString(body));
-            stored = await store.ExecuteNonQueryAsync(ct);
+            waker.Wake();
         }
 
-        if (stored == 1 && tenantId is not null)
-        {
-            await grains.SendAsync(new GrainId(GrainTypes.Tenant, tenantId), new StripeEventReceived(eventId, type), tx, ct);
-        }
-
-        await tx.CommitAsync(ct);
         if (stored == 1)
         {
-            logger.LogInformation("Stripe event {EventId} ({Type}) stored for tenant {TenantId}", eventId, type, tenantId ?? "(none)");
+            logger.LogDebug("Stripe event {EventId} ({Type}) stored for tenant {TenantId}", eventId, type, tenantId ?? "(none)");
         }
 
         return TypedResults.Ok(new { received = true, duplicate = stored == 0 });

@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Http;
+using Sajet.Integrations.Stripe;
+using Sajet.Runtime;
+using Sajet.Simulators.Odoo;
+using Sajet.Simulators.Proxmox;
+using Sajet.Simulators.Stripe;
+using static Sajet.Bench.BenchSupport;
+
+namespace Sajet.Bench.Onboarding;
+
+/// <summary>
+/// ./sajet bench onboarding — tenants per minute from signup to active on zero-latency simulators (1 and 2 silo
+/// processes), and the Stripe webhook endpoint (full verification + durable insert + routing) against a bare ASP.NET
+/// endpoint and against pgbench inserting the same 2 KB event, at the same concurrency, in the same run.
+/// </summary>
+public static class OnboardingBench
+{
+    private const string Db = "sajet_bench_onboarding";
+    private const string Secret = "bench-secret-key-bench-secret-key-0123456789";
+    private const string Admin = "bench-admin@example.com";
+    private const string AdminPassword = "bench-admin-password-1";
+    private const int Concurrency = 8;
+    private const int WebhookRequests = 4000;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var tenants = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 40;
+        var cs = await FreshDatabaseAsync(Db);
+        await using var ds = Database.CreateDataSource(cs);
+        await using var proxmox = await ProxmoxSimulator.StartAsync(new ProxmoxSimulatorOptions
+        {
+            HttpPort = 0, HttpsPort = 0, NodeCount = 3, TaskDurationScale = 0, AuthFailureDelay = TimeSpan.Zero,
+            LvmStorageBytes = 16L << 40, NodeMemoryBytes = 512L << 30, NodeCores = 128,
+        });
+        await using var odoo = await OdooSimulator.StartAsync(new OdooSimulatorOptions { Port = 0 });
+        var webPort = FreePort();
+        var webUrl = $"http://127.0.0.1:{webPort}";
+        await using var stripe = await StripeSimulator.StartAsync(new StripeSimulatorOptions { Port = 0, RetryScale = 0.001, WebhookEndpoints = [$"{webUrl}/webhook/stripe"] });
+        var env = Environment(cs, stripe, odoo);
+        Console.WriteLine($"# onboarding benchmark: {System.Environment.ProcessorCount} cores, {tenants} tenants per run, webhook concurrency {Concurrency}");
+
+        using var web = StartProcess("WebFront", ["--urls", webUrl], env);
+        using var http = new HttpClient { BaseAddress = new Uri(webUrl), Timeout = TimeSpan.FromSeconds(30) };
+        await WaitHealthyAsync(http);
+        await RegisterNodesAsync(http, ds, proxmox);
+
+        // 1. Tenants per minute, with one and then two silo processes.
+        var one = await TenantsPerMinuteAsync(http, ds, stripe, env, tenants, silos: 1, "one");
+        var two = await TenantsPerMinuteAsync(http, ds, stripe, env, tenants, silos: 2, "two");
+        Print("tenants_per_min", one, "1 silo");
+        Print("tenants_per_min_2_silos", two);
+        Print("silos_ratio", two / one, "2 silos / 1");
+
+        // 2. The webhook endpoint: signed 2 KB events for an existing tenant, stored and routed in one transaction.
+        // A fresh web front process, so statistics still pending from the first part cannot land in this count.
+        stripe.Control.ClearWebhookEndpoints();
+        web.Kill(entireProcessTree: true);
+        await web.WaitForExitAsync();
+        using var hooks = StartProcess("WebFront", ["--urls", webUrl], env);
+        await WaitHealthyAsync(http);
+        await Task.Delay(TimeSpan.FromSeconds(11)); // past PostgreSQL's idle statistics flush interval (10 s)
+        var tenant = await ScalarStringAsync(ds, "SELECT id FROM tenants LIMIT 1");
+        var template = EventTemplate(tenant);
+        var before = await TransactionsAsync(Db);
+        var webhook = await LoadAsync(http, webUrl + "/webhook/stripe", i =>
+        {
+            var body = template.Replace("EVENT_ID", $"evt_bench_{i:D8}", StringComparison.Ordinal);
+            return (body, StripeWebhookSigner.GenerateHeader(body, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), stripe.WebhookSecret));
+        });
+        // Stopping the web front flushes its connections' statistics, so the count is complete.
+        hooks.Kill(entireProcessTree: true);
+        await hooks.WaitForExitAsync();
+        var after = await TransactionsAsync(Db);
+        var stored = await ScalarAsync(ds, "SELECT count(*) FROM stripe_events WHERE id LIKE 'evt_bench_%'");
+
+        // Baseline A: a bare ASP.NET endpoint that reads the body and answers 200, same client, same concurrency.
+        var barePort = FreePort();
+        var bare = WebApplication.CreateSlimBuilder();
+        bare.WebHost.UseUrls($"http://127.0.0.1:{barePort}");
+        bare.Logging.ClearProviders();
+        await using var bareApp = bare.Build();
+        bareApp.MapPost("/webhook", async (HttpRequest r) => { await r.Body.CopyToAsync(Stream.Null); return Results.Ok(); });
+        await bareApp.StartAsync();
+        var baseline = await LoadAsync(http, $"http://127.0.0.1:{barePort}/webhook", i => (template.Replace("EVENT_ID", $"evt_bare_{i:D8}", StringComparison.Ordinal), "t=0,v1=0"));
+
+        // Baseline B: pgbench inserting the same 2 KB event into a table shaped like stripe_events.
+        await ExecAsync(ds, "CREATE TABLE bench_events (LIKE stripe_events INCLUDING ALL)");
+        var literal = template.Replace("EVENT_ID", "evt_pgbench", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal);
+        var insert = Pgbench(Db, $"INSERT INTO bench_events (id, type, created, payload) VALUES ('evt_' || md5(random()::text || clock_timestamp()::text), 'checkout.session.completed', now(), '{literal}'::jsonb);\n",
+            "-c", Concurrency.ToString(CultureInfo.InvariantCulture), "-j", "2", "-T", "10");
+
+        Print("webhook_per_s", webhook.PerSecond, $"{stored} of {WebhookRequests} stored");
+        Print("bare_endpoint_per_s", baseline.PerSecond);
+        Print("pgbench_insert_tps", insert.Tps);
+        Print("webhook_vs_bare_ratio", webhook.PerSecond / baseline.PerSecond);
+        Print("webhook_vs_insert_ratio", webhook.PerSecond / insert.Tps, "goal >= 0.5");
+        Print("webhook_p99_ms", webhook.P99Ms);
+        Print("pgbench_insert_avg_ms", insert.LatencyAvgMs);
+        Print("webhook_p99_ratio", webhook.P99Ms / insert.LatencyAvgMs, "goal <= 10");
+        Print("commits_per_event", (after - before) / (double)WebhookRequests, "goal 1");
+        return 0;
+    }
+
+    private static Dictionary<string, string> Environment(string cs, StripeSimulator stripe, OdooSimulator odoo) => new()
+    {
+        ["DATABASE_URL"] = cs,
+        ["JWT_SECRET_KEY"] = Secret,
+        ["SAJET_SECRET_KEY"] = Secret,
+        ["ADMIN_USERNAME"] = Admin,
+        ["ADMIN_PASSWORD"] = AdminPassword,
+        ["STRIPE_SECRET_KEY"] = stripe.SecretKey,
+        ["STRIPE_WEBHOOK_SECRET"] = stripe.WebhookSecret,
+        ["Stripe__BaseUrl"] = stripe.BaseUrl,
+        ["Tenants__OdooUrlTemplate"] = odoo.BaseUrl,
+        ["Tenants__OdooMasterPassword"] = odoo.MasterPassword,
+        ["Tenants__TaskPollInterval"] = "00:00:00.010",
+        ["Tenants__StepRetryDelay"] = "00:00:00.050",
+        ["Tenants__ReconcileFirstInterval"] = "00:00:05",
+        ["Proxmox__TaskPollInterval"] = "00:00:00.010",
+        ["Proxmox__MaxTaskPollInterval"] = "00:00:00.050",
+        ["Runtime__PollInterval"] = "00:00:00.200",
+        ["Runtime__MaxConcurrency"] = "32",
+        ["RateLimits__CheckoutsPerMinute"] = "10000",
+        ["RateLimits__WebhooksPerMinute"] = "100000",
+        ["RateLimits__SignupsPerHour"] = "10000",
+        ["Logging__LogLevel__Default"] = "Warning",
+    };
+
+    private static async Task<double> TenantsPerMinuteAsync(HttpClient http, Npgsql.NpgsqlDataSource ds, StripeSimulator stripe,
+        Dictionary<string, string> env, int count, int silos, string run)
+    {
+        var processes = Enumerable.Range(1, silos).Select(i =>
+        {
+            var e = new Dictionary<string, string>(env) { ["Runtime__SiloId"] = $"bench-{run}-{i}" };
+            return StartProcess("Silo", ["run"], e);
+        }).ToList();
+        try
+        {
+            await WaitAsync(async () => await ScalarAsync(ds, $"SELECT count(*) FROM silos WHERE silo_id LIKE 'bench-{run}-%' AND stopped_at IS NULL") == silos, "silos up");
+            var sw = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            {
+                var response = await http.PostAsJsonAsync("/api/checkout", new { companyName = $"Bench {run} {i}", email = $"b{i}@{run}.example.com", subdomain = $"b-{run}-{i}", plan = i % 3 == 0 ? "basic" : "pro", country = "ES" }, ct);
+                var body = await response.Content.ReadAsStringAsync(ct);
+                if (response.StatusCode != HttpStatusCode.Created)
+                {
+                    throw new InvalidOperationException($"signup failed: {body}");
+                }
+
+                var url = JsonDocument.Parse(body).RootElement.GetProperty("checkoutUrl").GetString()!;
+                stripe.Control.PayCheckoutSession(url[(url.LastIndexOf('/') + 1)..]);
+            });
+            await WaitAsync(async () => await ScalarAsync(ds, $"SELECT count(*) FROM tenants WHERE subdomain LIKE 'b-{run}-%' AND status = 'active'") == count, $"{count} tenants active", 600);
+            var perMinute = count / sw.Elapsed.TotalMinutes;
+            var failed = await ScalarAsync(ds, $"SELECT count(*) FROM tenants WHERE subdomain LIKE 'b-{run}-%' AND status = 'failed'");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {silos} silo(s): {count} tenants active in {sw.Elapsed.TotalSeconds:0.0} s ({failed} failed)"));
+            return perMinute;
+        }
+        finally
+        {
+            foreach (var p in processes)
+            {
+                p.Kill(entireProcessTree: true);
+                await p.WaitForExitAsync();
+            }
+        }
+    }
+
+    private sealed record Load(double PerSecond, double P99Ms);
+
+    private static async Task<Load> LoadAsync(HttpClient http, string url, Func<int, (string Body, string Signature)> make)
+    {
+        var latencies = new double[WebhookRequests];
+        var next = -1;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < WebhookRequests)
+            {
+                var (body, signature) = make(i);
+                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                request.Headers.TryAddWithoutValidation("Stripe-Signature", signature);
+                var start = Stopwatch.GetTimestamp();
+                using var response = await http.SendAsync(request);
+                latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"{url} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }));
+        var elapsed = sw.Elapsed.TotalSeconds;
+        Array.Sort(latencies);
+        return new Load(WebhookRequests / elapsed, Percentile(latencies, 0.99));
+    }
+
+    /// <summary>A checkout.session.completed event of about 2 KB, as Stripe sends them.</summary>
+    private static string EventTemplate(string tenantId) => """
+        {"id":"EVENT_ID","object":"event","api_version":"2026-07-29.dahlia","created":1767225600,"livemode":false,"pending_webhooks":1,
+         "request":{"id":null,"idempotency_key":null},"type":"checkout.session.completed",
+         "data":{"object":{"id":"cs_test_bench","object":"checkout.session","client_reference_id":"TENANT_ID","customer":"cus_bench",
+         "mode":"subscription","payment_status":"paid","status":"complete","subscription":"sub_bench","amount_total":4900,"currency":"usd",
+         "metadata":{"tenant_id":"TENANT_ID","plan":"pro","note":"PADDING"}}}}
+        """.Replace("TENANT_ID", tenantId, StringComparison.Ordinal).Replace("PADDING", new string('x', 1200), StringComparison.Ordinal);
+
+    private static async Task RegisterNodesAsync(HttpClient http, Npgsql.NpgsqlDataSource ds, ProxmoxSimulator proxmox)
+    {
+        var login = await http.PostAsJsonAsync("/api/auth/login", new { email = Admin, password = AdminPassword, role = "admin", tokenInBody = true });
+        var token = JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("accessToken").GetString();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        foreach (var node in new[] { "pve1", "pve2", "pve3" })
+        {
+            var response = await http.PostAsJsonAsync("/api/nodes", new { id = node, apiUrl = proxmox.HttpUrl.ToString().TrimEnd('/'), tokenId = proxmox.TokenId, tokenSecret = proxmox.TokenSecret, pveNode = node });
+            if (response.StatusCode != HttpStatusCode.Created)
+            {
+                throw new InvalidOperationException($"node registration failed: {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+
+        http.DefaultRequestHeaders.Authorization = null;
+        // The first poll needs a silo; until one runs the nodes are written as the node grain would on success.
+        await ExecAsync(ds, "UPDATE settings SET value = '5' WHERE key = 'nodes.poll_interval_seconds'");
+        await ExecAsync(ds, "UPDATE nodes SET health = 'online', metrics_at = now(), storage_present = true, template_present = true, cores = 128, memory_bytes = 512::bigint << 30, disk_bytes = 16::bigint << 40");
+    }
+
+    private static Process StartProcess(string project, string[] args, Dictionary<string, string> env)
+    {
+        var root = AppContext.BaseDirectory;
+        var configuration = root.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var repo = Path.GetFullPath(Path.Combine(root, "../../../../.."));
+        var dll = Path.Combine(repo, "src", project, "bin", configuration, "net10.0", $"Sajet.{project}.dll");
+        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.Combine(repo, "src", project) };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in env)
+        {
+            psi.Environment[k] = v;
+        }
+
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line && line.Contains("fail", StringComparison.OrdinalIgnoreCase)) { Console.Error.WriteLine($"# {project}: {line}"); } };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static async Task WaitHealthyAsync(HttpClient http) =>
+        await WaitAsync(async () =>
+        {
+            try
+            {
+                return (await http.GetAsync("/health")).StatusCode is HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, "web front healthy");
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, string what, int seconds = 120)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"gave up waiting for {what}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<string> ScalarStringAsync(Npgsql.NpgsqlDataSource ds, string sql)
+    {
+        await using var cmd = ds.CreateCommand(sql);
+        return (string)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
