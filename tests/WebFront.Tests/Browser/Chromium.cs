@@ -24,9 +24,9 @@ public static class Chromium
     /// <summary>Generous: two cores are shared with concurrent builds, and Playwright's auto-wait only waits as long as needed.</summary>
     public const float Timeout = 60_000;
 
-    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync(string executablePath = ExecutablePath)
     {
-        if (!File.Exists(ExecutablePath))
+        if (!File.Exists(executablePath))
         {
             throw new InvalidOperationException(MissingMessage);
         }
@@ -36,7 +36,7 @@ public static class Chromium
         {
             var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
             {
-                ExecutablePath = ExecutablePath,
+                ExecutablePath = executablePath,
                 Headless = true,
                 Args = Args,
                 Timeout = Timeout,
