@@ -1,18 +1,37 @@
 #!/usr/bin/env bash
-# Runs the whole system on simulators for ./sajet dev: simulators, a silo and the web front, until Ctrl+C.
+# Runs the whole system on simulators for ./sajet dev: the Proxmox, Stripe and Odoo simulators, a silo and the web
+# front, with the simulator's three Proxmox nodes registered, until Ctrl+C.
 # Expects DATABASE_URL set and the solution built (./sajet dev does both).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONF="${SAJET_CONFIGURATION:-Debug}"
 bin() { echo "$ROOT/src/$1/bin/$CONF/net10.0/Sajet.$1.dll"; }
 mkdir -p "$ROOT/logs"
+
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export APP_PORT="${APP_PORT:-4443}"
 export APP_URL="${APP_URL:-http://127.0.0.1:$APP_PORT}"
 export ADMIN_USERNAME="${ADMIN_USERNAME:-admin@sajet.local}"
 export ADMIN_PASSWORD="${ADMIN_PASSWORD:-sajet-dev-admin}"
 export JWT_SECRET_KEY="${JWT_SECRET_KEY:-dev-only-secret-change-me-0123456789abcdef}"
-export SAJET_DEV_STATE="$ROOT/.sajet"
+export SAJET_SECRET_KEY="${SAJET_SECRET_KEY:-$JWT_SECRET_KEY}"
+export Tenants__Domain="${Tenants__Domain:-sajet.localhost}"
+
+# Stripe: the simulator unless a real key is given (then Sajet talks to Stripe and nothing else changes).
+if [[ -z "${STRIPE_SECRET_KEY:-}" ]]; then
+  export STRIPE_SECRET_KEY="sk_test_sajet_dev"
+  export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_sajet_dev_simulator}"
+  export Stripe__BaseUrl="http://127.0.0.1:12111"
+  export SIM_STRIPE_WEBHOOK_URL="http://127.0.0.1:$APP_PORT/webhook/stripe"
+  # The checkout form redirects to the simulator's hosted page; CSP form-action must allow it.
+  export SecurityHeaders__FormActionOrigins__2="http://127.0.0.1:12111"
+fi
+
+# Odoo: every container maps to the Odoo simulator in development.
+export Tenants__OdooUrlTemplate="${Tenants__OdooUrlTemplate:-http://127.0.0.1:8069}"
+export Tenants__OdooMasterPassword="${Tenants__OdooMasterPassword:-admin}"
+# Proxmox: the simulator's token (a development credential, printed on purpose).
+export SAJET_SIM_PVE_TOKEN="${SAJET_SIM_PVE_TOKEN:-sajet@pve!dev=5a3e7c1d-0000-4000-8000-00000000d0e7}"
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -20,7 +39,34 @@ trap cleanup EXIT INT TERM
 
 dotnet "$(bin Simulators)" >"$ROOT/logs/simulators.log" 2>&1 & pids+=($!)
 dotnet "$(bin Silo)" run >"$ROOT/logs/silo.log" 2>&1 & pids+=($!)
-dotnet "$(bin WebFront)" --urls "http://127.0.0.1:$APP_PORT" 2>&1 | tee "$ROOT/logs/webfront.log" & pids+=($!)
+(cd "$ROOT/src/WebFront" && exec dotnet "$(bin WebFront)" --urls "http://127.0.0.1:$APP_PORT") >"$ROOT/logs/webfront.log" 2>&1 & pids+=($!)
 
-echo "[sajet] web front on $APP_URL (admin: $ADMIN_USERNAME / $ADMIN_PASSWORD); logs in logs/; Ctrl+C stops everything"
+echo "[sajet] starting (logs in logs/) ..."
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$APP_PORT/health" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:8005/_sim/state" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+
+# Register the simulator's nodes once, through the same API an operator uses.
+token_id="${SAJET_SIM_PVE_TOKEN%%=*}"; token_secret="${SAJET_SIM_PVE_TOKEN#*=}"
+access=$(curl -fsS -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$APP_PORT/api/auth/login" \
+  -d "{\"email\":\"$ADMIN_USERNAME\",\"password\":\"$ADMIN_PASSWORD\",\"role\":\"admin\",\"tokenInBody\":true}" \
+  | sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p' || true)
+if [[ -n "$access" ]]; then
+  for node in pve1 pve2 pve3; do
+    curl -fsS -o /dev/null -H "Authorization: Bearer $access" "http://127.0.0.1:$APP_PORT/api/nodes/$node" 2>/dev/null && continue
+    curl -fsS -o /dev/null -H "Authorization: Bearer $access" -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$APP_PORT/api/nodes" \
+      -d "{\"id\":\"$node\",\"pveNode\":\"$node\",\"apiUrl\":\"http://127.0.0.1:8005\",\"tokenId\":\"$token_id\",\"tokenSecret\":\"$token_secret\"}" \
+      && echo "[sajet] registered simulator node $node"
+  done
+fi
+
+cat <<EOF2
+[sajet] ready: $APP_URL
+        sign up:  $APP_URL/signup        (the simulator's checkout page opens; click "Pagar")
+        admin:    $APP_URL/login/admin   ($ADMIN_USERNAME / $ADMIN_PASSWORD)
+        API docs: $APP_URL/docs
+        simulators: Proxmox http://127.0.0.1:8005 (https :8006), Stripe http://127.0.0.1:12111, Odoo http://127.0.0.1:8069
+        Ctrl+C stops everything.
+EOF2
 wait -n "${pids[@]}"

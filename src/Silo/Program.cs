@@ -5,7 +5,11 @@ using Sajet.Runtime.Migrations;
 
 // The silo host. Verbs: run (default) — claim and run grain work; migrate — apply sql/ and exit.
 var verb = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "run";
-var builder = Host.CreateApplicationBuilder(args.Where(a => a != verb).ToArray());
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args.Where(a => a != verb).ToArray(),
+    ContentRootPath = AppContext.BaseDirectory, // appsettings.json beside the binary, wherever it is started from
+});
 builder.Services.AddSajetRuntime(builder.Configuration, grains => grains.AddSajetGrains());
 builder.Services.AddSajetGrainServices(builder.Configuration);
 

@@ -105,7 +105,8 @@ public sealed class TenantGrain(
 
     private TenantOptions Options => options.Value;
 
-    public override string? Status => State.Status;
+    // A Stripe event can arrive before the signup message: until signed up the grain has no state name to show.
+    public override string? Status => State.Subdomain.Length == 0 ? null : State.Status;
 
     // ───────────────────────────── messages (under the lock) ─────────────────────────────
 
