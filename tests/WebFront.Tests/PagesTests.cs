@@ -23,7 +23,7 @@ public sealed class PagesTests(WebFixture fx) : IClassFixture<WebFixture>
         await tenant.LoginAsync(tenantEmail, "tenant-password-1", "tenant");
 
         var pages = anonymousPages.Select(p => (App.Client(), p))
-            .Concat(new[] { "/", "/admin", "/admin/settings", "/admin/logs" }.Select(p => (admin, p)))
+            .Concat(new[] { "/", "/admin", "/admin/settings", "/admin/logs", "/admin/tenants", "/admin/nodes", "/admin/provision", "/admin/billing" }.Select(p => (admin, p)))
             .Concat(new[] { "/", "/tenant/portal" }.Select(p => (tenant, p)));
         foreach (var (client, path) in pages)
         {

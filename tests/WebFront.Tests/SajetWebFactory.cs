@@ -130,14 +130,14 @@ public class WebFixture : IAsyncLifetime
 
     protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         await _db.InitializeAsync();
         _factory = new SajetWebFactory(_db.Db, Settings);
         _ = _factory.Server; // start now: migrations and the first admin exist before any test runs
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_factory is not null)
         {

@@ -14,7 +14,8 @@ namespace Sajet.WebFront.Nodes;
 /// <summary>
 /// The node registry (admin): register a node after checking it answers, list, inspect, change limits, maintenance
 /// and token, unregister; its metrics; and the capacity check for a plan. The token secret is encrypted at rest and
-/// never answered or logged.
+/// never answered or logged. The admin pages call the same public handlers, so a form and the API validate, probe
+/// and answer alike.
 /// </summary>
 public static partial class NodesApi
 {
@@ -56,7 +57,7 @@ public static partial class NodesApi
         return app;
     }
 
-    private static async Task<Results<Created<RegisteredNode>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
+    public static async Task<Results<Created<RegisteredNode>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
         NodeRegistrationRequest body, NpgsqlDataSource db, GrainClient grains, SecretProtector secrets, NodeProbe probe, ILoggerFactory loggers, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -129,7 +130,7 @@ public static partial class NodesApi
         return TypedResults.Created($"/api/nodes/{id}", new RegisteredNode(view!, probed.Warnings));
     }
 
-    private static async Task<Ok<List<NodeView>>> ListAsync(NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Ok<List<NodeView>>> ListAsync(NpgsqlDataSource db, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand(NodesSql.List);
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -148,7 +149,7 @@ public static partial class NodesApi
         return await NodesSql.ReadOneAsync(conn, null, id, ct) is { } view ? TypedResults.Ok(view) : NotFound(id);
     }
 
-    private static async Task<Results<Ok<NodeView>, ValidationProblem, ProblemHttpResult>> PatchAsync(
+    public static async Task<Results<Ok<NodeView>, ValidationProblem, ProblemHttpResult>> PatchAsync(
         string id, NodePatchRequest body, NpgsqlDataSource db, GrainClient grains, SecretProtector secrets, NodeProbe probe, ILoggerFactory loggers, CancellationToken ct)
     {
         var current = await ReadConnectionAsync(db, id, ct);
@@ -266,7 +267,7 @@ public static partial class NodesApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<NodeMetrics>, ValidationProblem, ProblemHttpResult>> MetricsAsync(
+    public static async Task<Results<Ok<NodeMetrics>, ValidationProblem, ProblemHttpResult>> MetricsAsync(
         string id, string? from, string? to, NpgsqlDataSource db, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -299,7 +300,7 @@ public static partial class NodesApi
         return TypedResults.Ok(new NodeMetrics(latest, samples, alerts, drift));
     }
 
-    private static async Task<Results<Ok<CapacityCheck>, ValidationProblem>> CheckCapacityAsync(
+    public static async Task<Results<Ok<CapacityCheck>, ValidationProblem>> CheckCapacityAsync(
         string? plan, string? cores, string? memoryMb, string? diskGb, NpgsqlDataSource db, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();

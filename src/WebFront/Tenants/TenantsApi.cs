@@ -65,10 +65,8 @@ public static class TenantsApi
         var admin = app.MapGroup("/api/admin/tenants").RequireAuthorization(Roles.AdminPolicy).WithTags("Clientes");
         admin.MapGet("/", ListEndpointAsync).WithSummary("Tenants, waiting ones first; filter by status or text.");
         admin.MapPost("/{id}/resolve", ResolveAsync).WithSummary("Resolve a waiting or failed tenant: retry, place_on_node, keep_waiting, cancel.");
-        admin.MapPost("/{id}/suspend", (string id, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct) =>
-            LifecycleAsync(id, new SuspendTenant(AuditLog.ActorOf(http.User)), "tenant.suspend", http, db, grains, audit, ct));
-        admin.MapPost("/{id}/resume", (string id, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct) =>
-            LifecycleAsync(id, new ResumeTenant(AuditLog.ActorOf(http.User)), "tenant.resume", http, db, grains, audit, ct));
+        admin.MapPost("/{id}/suspend", SuspendAsync).WithSummary("Suspend an active tenant.");
+        admin.MapPost("/{id}/resume", ResumeAsync).WithSummary("Resume a suspended tenant.");
 
         app.MapGet("/api/tenant/me", MineAsync).RequireAuthorization(Roles.TenantPolicy).WithTags("Portal")
             .WithSummary("The signed-in customer's own tenant.");
@@ -106,7 +104,8 @@ public static class TenantsApi
     private static async Task<Ok<IReadOnlyList<TenantListItem>>> ListEndpointAsync(NpgsqlDataSource db, string? status, string? q, CancellationToken ct) =>
         TypedResults.Ok(await ListAsync(db, status, q, ct));
 
-    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> ResolveAsync(
+    /// <summary>Validates and sends an admin's resolution; the API and the admin pages both call this, so they cannot drift apart.</summary>
+    public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> ResolveAsync(
         string id, ResolveRequest request, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -139,6 +138,12 @@ public static class TenantsApi
         await audit.WriteAsync(http, "tenant.resolve", new { tenant = id, action = request.Action, node = request.NodeId });
         return TypedResults.Accepted($"/api/tenants/{id}");
     }
+
+    public static Task<Results<Accepted, ProblemHttpResult>> SuspendAsync(string id, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct) =>
+        LifecycleAsync(id, new SuspendTenant(AuditLog.ActorOf(http.User)), "tenant.suspend", http, db, grains, audit, ct);
+
+    public static Task<Results<Accepted, ProblemHttpResult>> ResumeAsync(string id, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct) =>
+        LifecycleAsync(id, new ResumeTenant(AuditLog.ActorOf(http.User)), "tenant.resume", http, db, grains, audit, ct);
 
     private static async Task<Results<Accepted, ProblemHttpResult>> LifecycleAsync(
         string id, object message, string kind, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct)

@@ -12,6 +12,11 @@ namespace Sajet.WebFront.Pages.Shared;
 /// </summary>
 public abstract class TwoFactorPageModel(NpgsqlDataSource db, TwoFactor twoFactor, AuditLog audit) : PageModel
 {
+    /// <summary>For pages that show more than the 2FA panel, without capturing the data source twice.</summary>
+    protected NpgsqlDataSource Db => db;
+
+    protected AuditLog Audit => audit;
+
     public UserAccount? Account { get; private set; }
 
     public TwoFactor.SetupInfo? Setup { get; private set; }
