@@ -13,7 +13,9 @@ public sealed class IdleCostTests(DatabaseFixture fx) : IClassFixture<DatabaseFi
             s["Runtime:PollInterval"] = "00:00:01";
             s["Runtime:HeartbeatInterval"] = "00:00:05";
         }).StartAsync();
-        await Task.Delay(TimeSpan.FromSeconds(2)); // start-up (LISTEN, first heartbeat) is not idle cost
+        // Start-up (Npgsql's type loading, LISTEN, the first heartbeat) is not idle cost. PostgreSQL flushes an idle
+        // backend's statistics within 10 s, so waiting past that keeps start-up out of the measured window.
+        await Task.Delay(TimeSpan.FromSeconds(11));
 
         var before = await CommitsAsync();
         var window = TimeSpan.FromSeconds(10);
