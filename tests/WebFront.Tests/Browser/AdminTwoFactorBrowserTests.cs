@@ -8,7 +8,7 @@ namespace Sajet.WebFront.Tests.Browser;
 public sealed class AdminTwoFactorBrowserTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     [Fact]
-    public async Task Admin_EnablesTotp_SignsOut_AndSignsInWithCode()
+    public async Task Admin_EnablesTotp_SignsInWithCode_SeesWaitingTenantLive_PlacesItFromTheWizard()
     {
         var shots = Screenshots.For();
         // A site of its own: turning on 2FA for the first admin must not leak into other tests.
@@ -50,6 +50,54 @@ public sealed class AdminTwoFactorBrowserTests(ChromiumFixture chromium) : IClas
         await page.WaitForURLAsync(h.Web.BaseUrl + "/admin");
         await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-signed-in", "true");
         await shots.TakeAsync(page, "admin-with-2fa");
+
+        // The capacity wizard: a paying tenant finds no node and appears in the waiting queue without a reload.
+        await page.GotoAsync(h.Web.BaseUrl + "/admin/provision");
+        await Assertions.Expect(page.GetByTestId("waiting-queue")).ToBeVisibleAsync();
+        await page.EvaluateAsync("() => { window.__sameDocument = true; }");
+        var silo = await h.StartSiloAsync("wizard-silo");
+        var signed = await h.SignUpAsync("espera-asistente");
+        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
+        await h.WaitForStatusAsync(signed.TenantId, "waiting_for_capacity");
+        await Assertions.Expect(page.GetByTestId($"waiting-{signed.TenantId}")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        Assert.True(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the queue must update without a reload");
+        await shots.TakeAsync(page, "waiting-tenant-appeared");
+
+        // A node is added while no silo runs (so nothing places the tenant behind the admin's back), shown online as
+        // its first poll would leave it; then the admin places the tenant on it from the wizard.
+        await h.StopSiloAsync(silo);
+        await page.GetByTestId("add-node").ClickAsync();
+        await page.GetByTestId("register-id").FillAsync("pve1");
+        await page.GetByTestId("register-api-url").FillAsync(h.Proxmox.HttpsUrl.ToString().TrimEnd('/'));
+        await page.GetByTestId("register-token-id").FillAsync(h.Proxmox.TokenId);
+        await page.GetByTestId("register-token-secret").FillAsync(h.Proxmox.TokenSecret);
+        await page.GetByTestId("register-fingerprint").FillAsync(h.Proxmox.CertificateFingerprint);
+        await shots.TakeAsync(page, "add-node");
+        await page.GetByTestId("register-submit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("node-row-pve1")).ToBeVisibleAsync();
+        await shots.TakeAsync(page, "node-added");
+        await page.GotoAsync(h.Web.BaseUrl + "/admin/provision");
+
+        await h.Db.ExecAsync("""
+            UPDATE nodes SET health = 'online', metrics_at = now(), storage_present = true, template_present = true,
+                             cores = 32, memory_bytes = 128::bigint << 30, disk_bytes = 4::bigint << 40
+            WHERE id = 'pve1'
+            """);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByTestId($"place-node-{signed.TenantId}").Locator("option[value=pve1]")).ToHaveCountAsync(1);
+        await page.GetByTestId($"place-node-{signed.TenantId}").SelectOptionAsync("pve1");
+        await page.GetByTestId($"place-{signed.TenantId}").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("pending-status")).ToBeVisibleAsync();
+        await page.EvaluateAsync("() => { window.__sameDocument = true; }");
+        await shots.TakeAsync(page, "placement-sent");
+
+        await h.StartSiloAsync("wizard-silo-2");
+        await h.WaitForStatusAsync(signed.TenantId, "active");
+        await Assertions.Expect(page.GetByTestId($"waiting-{signed.TenantId}")).ToHaveCountAsync(0, new() { Timeout = 30_000 });
+        Assert.True(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the queue must update without a reload");
+        await shots.TakeAsync(page, "placed");
+        Assert.Equal(1, await h.Db.ScalarAsync<long>($"SELECT count(*) FROM grain_events WHERE grain_key = '{signed.TenantId}' AND reason LIKE '%pidió colocar en pve1%'"));
+        Assert.Equal("pve1", await h.Db.ScalarAsync<string>($"SELECT node_id FROM tenants WHERE id = '{signed.TenantId}'"));
 
         Assert.True(problems.Unexpected.Count == 0, string.Join("\n", problems.Unexpected));
     }
