@@ -11,16 +11,28 @@ public static class AuthCookies
     public const string Refresh = "sajet_rt";
     public const string RefreshPath = "/api/auth";
 
+    /// <summary>
+    /// A readable marker with no secret in it: tells the login pages' script that a refresh cookie may exist, so a
+    /// first-time visitor's browser does not probe /api/auth/refresh (and log a 401) for nothing.
+    /// </summary>
+    public const string Hint = "sajet_session";
+
     public static void Set(HttpContext http, Sessions.IssuedSession session)
     {
         http.Response.Cookies.Append(Access, session.AccessToken, Options(http, "/", session.AccessExpiresAt));
         http.Response.Cookies.Append(Refresh, session.RefreshToken, Options(http, RefreshPath, session.RefreshExpiresAt));
+        var hint = Options(http, "/", session.RefreshExpiresAt);
+        hint.HttpOnly = false;
+        http.Response.Cookies.Append(Hint, "1", hint);
     }
 
     public static void Clear(HttpContext http)
     {
         http.Response.Cookies.Delete(Access, Options(http, "/", null));
         http.Response.Cookies.Delete(Refresh, Options(http, RefreshPath, null));
+        var hint = Options(http, "/", null);
+        hint.HttpOnly = false;
+        http.Response.Cookies.Delete(Hint, hint);
     }
 
     public static CookieOptions Options(HttpContext http, string path, DateTimeOffset? expires) => new()

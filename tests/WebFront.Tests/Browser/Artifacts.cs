@@ -79,11 +79,6 @@ public sealed class PageProblems
     [
         // No favicon exists, so every page's automatic /favicon.ico request is a 404 (the Stripe simulator's too).
         new("no favicon", p => p.ResourcePath == "/favicon.ico" && p.Text.Contains("status of 404", StringComparison.Ordinal)),
-        // The login pages probe /api/auth/refresh to resume a returning visitor's session (site.js resumeSession); a
-        // first-time visitor has no refresh cookie and the API answers 401, which Chromium logs as a failed load.
-        new("login pages' session probe answers 401 to anonymous visitors", p =>
-            p.ResourcePath == "/api/auth/refresh" && p.PagePath.StartsWith("/login/", StringComparison.Ordinal)
-            && p.Text.Contains("status of 401", StringComparison.Ordinal)),
     ];
 
     public static PageProblems Watch(IPage page)

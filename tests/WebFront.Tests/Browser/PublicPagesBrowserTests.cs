@@ -71,17 +71,7 @@ public sealed partial class PublicPagesBrowserTests(PublicSiteFixture site) : IC
         {
             await page.GotoAsync(Url(path));
             await shots.TakeAsync(page, PublicSiteFixture.StepName(path));
-            var overflow = await page.EvaluateAsync<string>("""
-                () => {
-                  const root = document.documentElement;
-                  if (root.scrollWidth <= root.clientWidth) return "";
-                  const wide = [...document.querySelectorAll("body *")]
-                    .filter((e) => e.getBoundingClientRect().right > root.clientWidth + 0.5)
-                    .slice(0, 5)
-                    .map((e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + String(e.className).replace(/ +/g, ".") : ""));
-                  return "scrollWidth " + root.scrollWidth + " > clientWidth " + root.clientWidth + "; widest: " + wide.join(", ");
-                }
-                """);
+            var overflow = await PageChecks.OverflowAsync(page);
             if (overflow.Length > 0)
             {
                 failures.Add($"{path}: {overflow}");
@@ -91,17 +81,6 @@ public sealed partial class PublicPagesBrowserTests(PublicSiteFixture site) : IC
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    /// <summary>
-    /// English words that would betray an untranslated label. "Error" and "Email" are left out on purpose: both are
-    /// also correct Spanish.
-    /// </summary>
-    private static readonly string[] EnglishWords =
-    [
-        "Login", "Log in", "Logout", "Log out", "Sign in", "Sign up", "Sign out", "Submit", "Password", "Username", "Forgot",
-        "Dashboard", "Settings", "Cancel", "Next", "Back", "Previous", "Loading", "Continue", "Pay", "Home", "Plans",
-        "Pricing", "Welcome", "Thank you", "Status", "Ready", "Company", "Subdomain", "Country", "Choose", "Get started",
-        "Account", "Required", "Dark mode", "Light mode", "Skip to content", "per month", "Not found", "Verify", "Save",
-    ];
 
     [Fact]
     public async Task PublicPages_AreInSpanish()
@@ -110,7 +89,7 @@ public sealed partial class PublicPagesBrowserTests(PublicSiteFixture site) : IC
         await using var context = await Chromium.NewContextAsync(site.Browser);
         var page = await context.NewPageAsync();
         var failures = new List<string>();
-        var english = new Regex(@"\b(" + string.Join("|", EnglishWords.Select(Regex.Escape)) + @")\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+        var english = PageChecks.English;
         foreach (var path in PublicSiteFixture.PublicPages)
         {
             await page.GotoAsync(Url(path));
@@ -121,13 +100,7 @@ public sealed partial class PublicPagesBrowserTests(PublicSiteFixture site) : IC
                 failures.Add($"{path}: lang=\"{lang}\"");
             }
 
-            // Visible text, plus the words a screen reader or a tooltip shows: they are UI too.
-            var text = await page.EvaluateAsync<string>("""
-                () => [document.title, document.body.innerText,
-                       ...[...document.querySelectorAll("[placeholder],[title],[aria-label],img[alt]")]
-                          .flatMap((e) => [e.getAttribute("placeholder"), e.getAttribute("title"), e.getAttribute("aria-label"), e.getAttribute("alt")])]
-                  .filter(Boolean).join("\n")
-                """);
+            var text = await PageChecks.UiTextAsync(page);
             foreach (var found in english.Matches(text).Select(m => m.Value).Distinct(StringComparer.OrdinalIgnoreCase))
             {
                 failures.Add($"{path}: English word \"{found}\"");

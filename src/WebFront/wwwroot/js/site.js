@@ -75,6 +75,10 @@
     if (!form) {
       return;
     }
+    // Only a browser that signed in before can have a refresh cookie (httpOnly, so the readable hint tells us).
+    if (document.cookie.split("; ").indexOf("sajet_session=1") < 0) {
+      return;
+    }
     var role = form.getAttribute("data-resume-role");
     refresh().then(function (session) {
       if (session && session.role === role) {
