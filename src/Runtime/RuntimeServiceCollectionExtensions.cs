@@ -71,6 +71,11 @@ public static class Database
         var builder = new NpgsqlDataSourceBuilder(ToNpgsql(connectionString));
         // Our connections carry no session state worth resetting; skipping DISCARD ALL saves a round trip per use.
         builder.ConnectionStringBuilder.NoResetOnClose = true;
+        // Our hot statements (claim, finish, webhook insert) repeat thousands of times: prepare them once per connection.
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        }
         if (loggerFactory is not null)
         {
             builder.UseLoggerFactory(loggerFactory);

@@ -45,6 +45,12 @@ public static class EngineBench
         await using var ds = Database.CreateDataSource(cs);
         Console.WriteLine($"# engine benchmark: {Environment.ProcessorCount} cores, {Connections} connections, window {Window.TotalSeconds} s");
 
+        if (only == "scaleout")
+        {
+            await ScaleOutAsync(ds, cs);
+            return 0;
+        }
+
         // 1. Steady steps: 64 periodic no-op reminders that reschedule themselves at once.
         await SeedTicksAsync(ds, 64);
         var before = await TransactionsAsync(Db);
@@ -84,15 +90,31 @@ public static class EngineBench
         Print("lag_p99_ms", Percentile(lags, 0.99), string.Create(CultureInfo.InvariantCulture, $"goal <= poll {pollMs} ms + 10 x {claimLatency:0.###} ms = {pollMs + (10 * claimLatency):0.#} ms"));
 
         // 4. Scale-out: two silo processes with 2 connections each vs one with 4.
-        await ExecAsync(ds, "DELETE FROM reminders");
-        await SeedTicksAsync(ds, 64);
-        var one = await ChildrenAsync(cs, 1, Connections);
-        await SeedTicksAsync(ds, 64);
-        var two = await ChildrenAsync(cs, 2, Connections / 2);
-        Print("one_silo_steps_per_s", one);
-        Print("two_silos_steps_per_s", two);
-        Print("scaleout_ratio", two / one, "goal >= 1.0");
+        await ScaleOutAsync(ds, cs);
         return 0;
+    }
+
+    /// <summary>
+    /// One silo process with 4 connections against two with 2 each, alternated three times (medians), so a passing
+    /// disturbance on a small machine does not decide the ratio.
+    /// </summary>
+    private static async Task ScaleOutAsync(Npgsql.NpgsqlDataSource ds, string cs)
+    {
+        var ones = new List<double>();
+        var twos = new List<double>();
+        for (var round = 0; round < 3; round++)
+        {
+            await SeedTicksAsync(ds, 64);
+            ones.Add(await ChildrenAsync(cs, 1, Connections));
+            await SeedTicksAsync(ds, 64);
+            twos.Add(await ChildrenAsync(cs, 2, Connections / 2));
+        }
+
+        var one = ones.Order().ElementAt(1);
+        var two = twos.Order().ElementAt(1);
+        Print("one_silo_steps_per_s", one, "median of 3");
+        Print("two_silos_steps_per_s", two, "median of 3");
+        Print("scaleout_ratio", two / one, "goal >= 1.0");
     }
 
     private static async Task SeedTicksAsync(Npgsql.NpgsqlDataSource ds, int n)

@@ -42,6 +42,7 @@ public sealed record NodeVerdict
     private readonly double _a;
     private readonly double _b;
     private readonly double _c;
+    private readonly string? _text;
     private string? _reason;
 
     public NodeVerdict(string nodeId, bool eligible, string reason, double? score)
@@ -52,11 +53,12 @@ public sealed record NodeVerdict
         Score = score;
     }
 
-    internal NodeVerdict(string nodeId, bool eligible, VerdictKind kind, double a, double b, double c, double? score)
+    internal NodeVerdict(string nodeId, bool eligible, VerdictKind kind, string? text, double a, double b, double c, double? score)
     {
         NodeId = nodeId;
         Eligible = eligible;
         _kind = kind;
+        _text = text;
         _a = a;
         _b = b;
         _c = c;
@@ -66,6 +68,8 @@ public sealed record NodeVerdict
     internal enum VerdictKind
     {
         Text,
+        NotPinned,
+        NoStorage,
         ContainerLimit,
         Memory,
         Disk,
@@ -93,6 +97,9 @@ public sealed record NodeVerdict
 
     private string Format() => _kind switch
     {
+        VerdictKind.Text => _text ?? "",
+        VerdictKind.NotPinned => $"No es el nodo indicado ({_text}).",
+        VerdictKind.NoStorage => $"Almacenamiento '{_text}' no disponible.",
         VerdictKind.ContainerLimit => string.Create(CultureInfo.InvariantCulture, $"Límite de contenedores alcanzado ({_a}/{_b})."),
         VerdictKind.Memory => string.Create(CultureInfo.InvariantCulture, $"Memoria insuficiente: {_a / 1024:0.#} GB de {_b / 1024:0.#} GB superaría el {_c:P0}."),
         VerdictKind.Disk => string.Create(CultureInfo.InvariantCulture, $"Disco insuficiente: {_a:0} GB de {_b:0} GB superaría el {_c:P0}."),
@@ -160,21 +167,21 @@ public static class Placer
     /// <summary>The pure decision: a verdict for every node, and the best eligible one for the strategy.</summary>
     public static PlacementDecision Decide(PlacementRequest request, IReadOnlyList<NodeSnapshot> nodes, PlacementSettings settings)
     {
-        var verdicts = new NodeVerdict[nodes.Count];
         var best = -1;
         var bestScore = 0.0;
         var binpack = settings.Strategy == "binpack";
         for (var i = 0; i < nodes.Count; i++)
         {
-            var v = Judge(request, nodes[i], settings);
-            verdicts[i] = v;
-            if (v.Eligible && (best < 0 || (binpack ? v.Score > bestScore : v.Score < bestScore)))
+            if (Assess(request, nodes[i], settings).Score is { } score && (best < 0 || (binpack ? score > bestScore : score < bestScore)))
             {
                 best = i;
-                bestScore = v.Score!.Value;
+                bestScore = score;
             }
         }
 
+        // The reasons for every node are derived data: built when someone reads them (history, check-capacity), so
+        // the decision itself stays cheap on a large cluster.
+        var verdicts = new Verdicts(request, nodes, settings, best);
         if (best < 0)
         {
             var summary = nodes.Count == 0
@@ -183,47 +190,76 @@ public static class Placer
             return new PlacementDecision(false, null, summary, verdicts);
         }
 
-        var chosen = verdicts[best];
-        verdicts[best] = chosen with { Reason = "Elegido: " + chosen.Reason };
-        return new PlacementDecision(true, chosen.NodeId,
-            string.Create(CultureInfo.InvariantCulture, $"Colocado en {chosen.NodeId} (estrategia {settings.Strategy}, carga proyectada {chosen.Score:P0})."), verdicts);
+        return new PlacementDecision(true, nodes[best].Id,
+            string.Create(CultureInfo.InvariantCulture, $"Colocado en {nodes[best].Id} (estrategia {settings.Strategy}, carga proyectada {bestScore:P0})."), verdicts);
     }
 
-    public static NodeVerdict Judge(PlacementRequest request, NodeSnapshot n, PlacementSettings settings)
+    /// <summary>Every node's verdict, judged on first read; the chosen one says so.</summary>
+    private sealed class Verdicts(PlacementRequest request, IReadOnlyList<NodeSnapshot> nodes, PlacementSettings settings, int chosen) : IReadOnlyList<NodeVerdict>
+    {
+        private readonly NodeSnapshot[] _nodes = [.. nodes];
+        private NodeVerdict[]? _verdicts;
+
+        public int Count => _nodes.Length;
+
+        public NodeVerdict this[int index] => All()[index];
+
+        public IEnumerator<NodeVerdict> GetEnumerator() => ((IEnumerable<NodeVerdict>)All()).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        private NodeVerdict[] All() => _verdicts ??= [.. _nodes.Select((n, i) =>
+        {
+            var verdict = Judge(request, n, settings);
+            return i == chosen ? verdict with { Reason = "Elegido: " + verdict.Reason } : verdict;
+        })];
+    }
+
+    public static NodeVerdict Judge(PlacementRequest request, NodeSnapshot n, PlacementSettings settings) => Assess(request, n, settings).ToVerdict(n.Id);
+
+    /// <summary>A node's verdict as plain values: judging every node of a large cluster allocates nothing.</summary>
+    private readonly record struct Assessment(NodeVerdict.VerdictKind Kind, string? Text, double A = 0, double B = 0, double C = 0, double? Score = null)
+    {
+        public bool Eligible => Score is not null;
+
+        public NodeVerdict ToVerdict(string nodeId) => new(nodeId, Eligible, Kind, Text, A, B, C, Score);
+    }
+
+    private static Assessment Assess(PlacementRequest request, NodeSnapshot n, PlacementSettings settings)
     {
         if (request.PinnedNode is { } pinned && pinned != n.Id)
         {
-            return new NodeVerdict(n.Id, false, $"No es el nodo indicado ({pinned}).", null);
+            return new Assessment(NodeVerdict.VerdictKind.NotPinned, pinned);
         }
 
         if (n.Health != "online")
         {
-            return new NodeVerdict(n.Id, false, n.Health == "offline" ? "Nodo fuera de línea." : "Estado del nodo aún desconocido.", null);
+            return new Assessment(NodeVerdict.VerdictKind.Text, n.Health == "offline" ? "Nodo fuera de línea." : "Estado del nodo aún desconocido.");
         }
 
         if (n.Maintenance)
         {
-            return new NodeVerdict(n.Id, false, "En mantenimiento.", null);
+            return new Assessment(NodeVerdict.VerdictKind.Text, "En mantenimiento.");
         }
 
         if (n.MetricsAgeSeconds is not { } age || age > settings.MetricsMaxAgeSeconds)
         {
-            return new NodeVerdict(n.Id, false, "Métricas ausentes o antiguas.", null);
+            return new Assessment(NodeVerdict.VerdictKind.Text, "Métricas ausentes o antiguas.");
         }
 
         if (!n.StoragePresent)
         {
-            return new NodeVerdict(n.Id, false, $"Almacenamiento '{n.Storage}' no disponible.", null);
+            return new Assessment(NodeVerdict.VerdictKind.NoStorage, n.Storage);
         }
 
         if (!n.TemplatePresent)
         {
-            return new NodeVerdict(n.Id, false, "Plantilla de contenedor ausente.", null);
+            return new Assessment(NodeVerdict.VerdictKind.Text, "Plantilla de contenedor ausente.");
         }
 
         if (n.ReservedContainers + 1 > n.MaxContainers)
         {
-            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.ContainerLimit, n.ReservedContainers, n.MaxContainers, 0, null);
+            return new Assessment(NodeVerdict.VerdictKind.ContainerLimit, null, n.ReservedContainers, n.MaxContainers, 0);
         }
 
         var h = settings.Headroom;
@@ -232,31 +268,31 @@ public static class Placer
         var memProjected = Math.Max(n.ReservedMemoryMb, n.MemoryUsed / MiB) + request.MemoryMb;
         if (memTotalMb <= 0 || memProjected > h * memTotalMb)
         {
-            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.Memory, memProjected, memTotalMb, h, null);
+            return new Assessment(NodeVerdict.VerdictKind.Memory, null, memProjected, memTotalMb, h);
         }
 
         var diskTotalGb = n.DiskBytes / GiB;
         var diskProjected = Math.Max(n.ReservedDiskGb, n.DiskUsed / GiB) + request.DiskGb;
         if (diskTotalGb <= 0 || diskProjected > h * diskTotalGb)
         {
-            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.Disk, diskProjected, diskTotalGb, h, null);
+            return new Assessment(NodeVerdict.VerdictKind.Disk, null, diskProjected, diskTotalGb, h);
         }
 
         var coreBudget = n.Cores * n.CpuOvercommit;
         var coresProjected = n.ReservedCores + request.Cores;
         if (n.Cores <= 0 || coresProjected > coreBudget)
         {
-            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.CpuReserved, coresProjected, coreBudget, 0, null);
+            return new Assessment(NodeVerdict.VerdictKind.CpuReserved, null, coresProjected, coreBudget, 0);
         }
 
         var cpuProjected = Math.Max(n.CpuUsed, (double)n.ReservedCores / coreBudget) + ((double)request.Cores / coreBudget);
         if (cpuProjected > h)
         {
-            return new NodeVerdict(n.Id, false, NodeVerdict.VerdictKind.CpuLoad, cpuProjected, h, 0, null);
+            return new Assessment(NodeVerdict.VerdictKind.CpuLoad, null, cpuProjected, h, 0);
         }
 
         var score = (MemoryWeight * (memProjected / memTotalMb)) + (CpuWeight * cpuProjected) + (DiskWeight * (diskProjected / diskTotalGb));
-        return new NodeVerdict(n.Id, true, NodeVerdict.VerdictKind.Fits, memProjected / memTotalMb, cpuProjected, diskProjected / diskTotalGb, score);
+        return new Assessment(NodeVerdict.VerdictKind.Fits, null, memProjected / memTotalMb, cpuProjected, diskProjected / diskTotalGb, score);
     }
 
     public static string Describe(PlacementRequest r) => $"{r.Cores} núcleos, {r.MemoryMb / 1024.0:0.#} GB de RAM y {r.DiskGb} GB de disco";
