@@ -32,7 +32,25 @@ public static class OnboardingBench
     private const int Concurrency = 8;
     private const int WebhookRequests = 40_000; // more than wrk sends in 3 s here, so every request is a new event
 
+    // Every process the benchmark starts, so a failure part-way does not leave a web front or silo running.
+    private static readonly List<Process> Started = [];
+
     public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            return await MeasureAsync(args);
+        }
+        finally
+        {
+            foreach (var p in Started.Where(p => !p.HasExited))
+            {
+                p.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task<int> MeasureAsync(string[] args)
     {
         var tenants = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 40;
         var cs = await FreshDatabaseAsync(Db);
@@ -287,6 +305,7 @@ public static class OnboardingBench
         }
 
         var p = Process.Start(psi)!;
+        Started.Add(p);
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line && line.Contains("fail", StringComparison.OrdinalIgnoreCase)) { Console.Error.WriteLine($"# {project}: {line}"); } };
         p.BeginOutputReadLine();
