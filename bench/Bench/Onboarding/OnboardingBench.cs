@@ -43,9 +43,19 @@ public static class OnboardingBench
         }
         finally
         {
-            foreach (var p in Started.Where(p => !p.HasExited))
+            foreach (var p in Started)
             {
-                p.Kill(entireProcessTree: true);
+                try
+                {
+                    if (!p.HasExited)
+                    {
+                        p.Kill(entireProcessTree: true);
+                    }
+                }
+                catch (InvalidOperationException)
+                {
+                    // Disposed: the normal path already stopped it and waited for it.
+                }
             }
         }
     }
