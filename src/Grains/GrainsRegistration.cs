@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Sajet.Grains.Interfaces;
 using Sajet.Grains.Nodes;
 using Sajet.Grains.Provisioning;
@@ -27,7 +26,6 @@ public static class GrainsRegistration
     {
         services.AddOptions<TenantOptions>().Bind(configuration.GetSection(TenantOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ProxmoxOptions>().Bind(configuration.GetSection(ProxmoxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ProxmoxOptions>>().Value);
         services.AddSajetStripe(configuration);
         services.AddHttpClient("odoo");
         services.TryAddSingleton(_ => SecretProtector.FromConfiguration(configuration));

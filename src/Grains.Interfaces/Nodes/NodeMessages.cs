@@ -4,15 +4,15 @@ namespace Sajet.Grains.Nodes;
 public static class NodeGrainTypes
 {
     /// <summary>One grain per registered node; key = node id. Polls the node and keeps its health.</summary>
-    public const string Node = "node";
+    public const string Node = Interfaces.GrainTypes.Node;
 
     /// <summary>One grain per known container; key = VMID. Keeps the container's history (moves, disappearances).</summary>
     public const string Container = "container";
 
     /// <summary>The singleton that places tenants waiting for capacity (grain "capacity"/"waiting").</summary>
-    public const string Capacity = "capacity";
+    public const string Capacity = Interfaces.GrainTypes.Capacity;
 
-    public const string CapacityKey = "waiting";
+    public const string CapacityKey = Interfaces.GrainTypes.WaitingQueue;
 
     /// <summary>SecretProtector purpose of the Proxmox token secrets in nodes.token_secret_enc.</summary>
     public const string TokenSecretPurpose = "proxmox-token";

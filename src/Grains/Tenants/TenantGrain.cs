@@ -245,7 +245,7 @@ public sealed class TenantGrain(
             State.Status = TenantStatus.WaitingForCapacity;
             Context.Record(TenantStatus.Placing, TenantStatus.WaitingForCapacity, decision.Summary, data: why);
             Context.SetReminder(WaitingReminder, Options.WaitingRecheck, maxAttempts: 1000);
-            await SyncIndexAsync();
+            SyncIndex();
             return;
         }
 
@@ -274,7 +274,7 @@ public sealed class TenantGrain(
         Context.Record(TenantStatus.Placing, TenantStatus.Provisioning,
             shared ? $"{decision.Summary} Nuevo contenedor compartido {hostname}." : decision.Summary, data: why);
         ScheduleStep(TimeSpan.Zero);
-        await SyncIndexAsync();
+        SyncIndex();
     }
 
     private async Task<bool> TryJoinSharedAsync(NpgsqlConnection conn, NpgsqlTransaction tx)
@@ -301,7 +301,7 @@ public sealed class TenantGrain(
         Context.Record(TenantStatus.Placing, TenantStatus.Provisioning,
             $"Base de datos en el contenedor compartido {State.Hostname} (nodo {State.NodeId}){(running ? "" : ", que aún se está creando")}.");
         ScheduleStep(TimeSpan.Zero);
-        await SyncIndexAsync();
+        SyncIndex();
         return true;
     }
 
@@ -604,7 +604,7 @@ public sealed class TenantGrain(
                 await MoveAsync(TenantStatus.Active, "Pago de la suscripción recibido", correlation);
                 break;
             default:
-                await SyncIndexAsync();
+                SyncIndex();
                 break;
         }
     }
@@ -821,16 +821,10 @@ public sealed class TenantGrain(
         var from = State.Status;
         State.Status = to;
         Context.Record(from, to, reason, correlation);
-        await SyncIndexAsync();
+        SyncIndex();
     }
 
     private void ScheduleStep(TimeSpan after) => Context.SetReminder(StepReminder, after, maxAttempts: Options.StepMaxAttempts);
-
-    private Task SyncIndexAsync()
-    {
-        SyncIndex();
-        return Task.CompletedTask;
-    }
 
     private void SyncIndex()
     {

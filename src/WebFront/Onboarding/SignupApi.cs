@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Sajet.Integrations.Stripe;
 using Sajet.WebFront.Security;
 
 namespace Sajet.WebFront.Onboarding;
@@ -10,6 +12,12 @@ public static class SignupApi
     public static IServiceCollection AddSajetOnboarding(this IServiceCollection services)
     {
         services.AddScoped<Signup>();
+        // One verifier for every webhook request: the secrets and tolerance only change with a restart.
+        services.AddSingleton(sp =>
+        {
+            var stripe = sp.GetRequiredService<IOptions<StripeOptions>>().Value;
+            return new StripeWebhookVerifier(stripe.WebhookSecrets, stripe.WebhookTolerance, sp.GetRequiredService<TimeProvider>());
+        });
         return services;
     }
 

@@ -51,13 +51,12 @@ public static class StripeWebhook
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext http, NpgsqlDataSource db, IOptions<StripeOptions> options,
+    private static async Task<IResult> HandleAsync(HttpContext http, NpgsqlDataSource db, StripeWebhookVerifier verifier,
         AuditLog audit, SiloWaker waker, TimeProvider time, ILogger<StripeWebhookLog> logger, CancellationToken ct)
     {
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer, ct);
         var body = buffer.ToArray();
-        var verifier = new StripeWebhookVerifier(options.Value.WebhookSecrets, options.Value.WebhookTolerance, time);
         var verdict = verifier.Verify(body, http.Request.Headers["Stripe-Signature"].ToString());
         if (!verdict.IsValid)
         {
