@@ -15,7 +15,10 @@ internal static class SimulatorHost
 {
     public static WebApplication Create(IPAddress address, int port, bool logToConsole)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // Content root beside the binary: the default (the working directory) puts a recursive file watcher on
+        // whatever folder the simulator was started from, e.g. the repository with PostgreSQL's data directory in it,
+        // and every WAL write then wakes this process.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.ConfigureKestrel(k => k.Listen(address, port));
         // Several simulators share one process; the process, not each host, owns Ctrl+C and SIGTERM.
         builder.Services.AddSingleton<IHostLifetime, ProcessOwnedLifetime>();
