@@ -95,6 +95,45 @@ public static partial class BenchSupport
         return new PgbenchResult(Find(TpsRegex()), Find(LatencyRegex()), sw.Elapsed, tx);
     }
 
+    /// <summary>
+    /// CPU time (user + system) consumed so far by the processes <paramref name="include"/> picks, read from /proc:
+    /// per-event CPU is a much steadier figure than throughput on a small shared machine.
+    /// </summary>
+    public static TimeSpan CpuTime(Func<int, string, bool> include)
+    {
+        var ticks = 0L;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var open = stat.IndexOf('(', StringComparison.Ordinal);
+                var close = stat.LastIndexOf(')');
+                var fields = stat[(close + 2)..].Split(' ');
+                if (include(pid, stat[(open + 1)..close]))
+                {
+                    // utime + stime, plus cutime + cstime: what the process's children used before they ended (for
+                    // PostgreSQL, the postmaster collects every ended backend and autovacuum worker).
+                    ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)
+                        + long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+        }
+
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
+    public static TimeSpan PostgresCpu() => CpuTime((_, comm) => comm == "postgres");
+
     public static void Print(string name, double value, string? note = null) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}={value:0.###}") + (note is null ? "" : $"    # {note}"));
 
