@@ -16,12 +16,7 @@ public static class RuntimeServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddSajetDatabase(this IServiceCollection services, IConfiguration configuration)
     {
-        services.TryAddSingleton(sp =>
-        {
-            var raw = configuration["DATABASE_URL"] ?? configuration.GetConnectionString("Sajet")
-                ?? throw new InvalidOperationException("DATABASE_URL is not set. Run ./sajet dev, or set DATABASE_URL to a PostgreSQL connection string.");
-            return Database.CreateDataSource(raw, sp.GetService<ILoggerFactory>());
-        });
+        services.TryAddSingleton(sp => Database.CreateDataSource(Database.ConnectionString(configuration), sp.GetService<ILoggerFactory>()));
         return services;
     }
 
@@ -65,8 +60,17 @@ public static class RuntimeServiceCollectionExtensions
 
 public static class Database
 {
-    /// <summary>Builds a data source; accepts both Npgsql key=value strings and postgres:// URLs.</summary>
-    public static NpgsqlDataSource CreateDataSource(string connectionString, ILoggerFactory? loggerFactory = null)
+    /// <summary>The configured connection string: <c>DATABASE_URL</c>, else <c>ConnectionStrings:Sajet</c>.</summary>
+    public static string ConnectionString(IConfiguration configuration) =>
+        configuration["DATABASE_URL"] ?? configuration.GetConnectionString("Sajet")
+        ?? throw new InvalidOperationException("DATABASE_URL is not set. Run ./sajet dev, or set DATABASE_URL to a PostgreSQL connection string.");
+
+    /// <summary>
+    /// Builds a data source; accepts both Npgsql key=value strings and postgres:// URLs. <paramref name="configure"/>
+    /// adjusts the connection settings of a data source with a special purpose.
+    /// </summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString, ILoggerFactory? loggerFactory = null,
+        Action<NpgsqlConnectionStringBuilder>? configure = null)
     {
         var builder = new NpgsqlDataSourceBuilder(ToNpgsql(connectionString));
         // Our connections carry no session state worth resetting; skipping DISCARD ALL saves a round trip per use.
@@ -76,6 +80,8 @@ public static class Database
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
         }
+
+        configure?.Invoke(builder.ConnectionStringBuilder);
         if (loggerFactory is not null)
         {
             builder.UseLoggerFactory(loggerFactory);

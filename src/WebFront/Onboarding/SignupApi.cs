@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Sajet.Integrations.Stripe;
+using Sajet.Runtime;
 using Sajet.WebFront.Security;
 
 namespace Sajet.WebFront.Onboarding;
@@ -18,6 +19,9 @@ public static class SignupApi
             var stripe = sp.GetRequiredService<IOptions<StripeOptions>>().Value;
             return new StripeWebhookVerifier(stripe.WebhookSecrets, stripe.WebhookTolerance, sp.GetRequiredService<TimeProvider>());
         });
+        services.AddKeyedSingleton(StripeEventStore.DataSourceKey, (sp, _) => Database.CreateDataSource(
+            Database.ConnectionString(sp.GetRequiredService<IConfiguration>()), sp.GetService<ILoggerFactory>(), StripeEventStore.ConfigureConnections));
+        services.AddSingleton<StripeEventStore>();
         return services;
     }
 

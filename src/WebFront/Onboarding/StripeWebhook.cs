@@ -1,45 +1,17 @@
 using System.Text.Json;
-using Microsoft.Extensions.Options;
-using Npgsql;
-using Sajet.Grains.Interfaces;
 using Sajet.Integrations.Stripe;
-using Sajet.Runtime;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Security;
 
 namespace Sajet.WebFront.Onboarding;
 
 /// <summary>
-/// POST /webhook/stripe: verify the signature on the raw bytes, store the event once (unique id) and route it to
-/// its tenant's grain in the same transaction, and answer 2xx only after that commit. A duplicate answers 2xx and
-/// changes nothing; a bad or stale signature answers 400, stores nothing and is audited.
+/// POST /webhook/stripe: verify the signature on the raw bytes, store the event once (unique id) and route it to its
+/// tenant's grain in the same transaction (<see cref="StripeEventStore"/>), and answer 2xx only after that commit. A
+/// duplicate answers 2xx and changes nothing; a bad or stale signature answers 400, stores nothing and is audited.
 /// </summary>
 public static class StripeWebhook
 {
-    // One statement, so one round trip and one commit: find the tenant, store the event once, and (only when it was
-    // new and has a tenant) enqueue the grain message. A duplicate inserts nothing at all. The silos are woken after
-    // the commit (coalesced), not by a NOTIFY inside it, which would serialise concurrent webhook commits.
-    private const string StoreAndRouteSql = """
-        WITH tenant AS (
-            SELECT id FROM tenants
-            WHERE id = @ref OR (@customer::text IS NOT NULL AND stripe_customer_id = @customer)
-               OR (@subscription::text IS NOT NULL AND subscription_id = @subscription)
-            ORDER BY (id = @ref) DESC, created_at DESC
-            LIMIT 1
-        ), stored AS (
-            INSERT INTO stripe_events (id, type, created, livemode, tenant_id, payload)
-            VALUES (@id, @type, to_timestamp(@created), @livemode, (SELECT id FROM tenant), @payload::jsonb)
-            ON CONFLICT (id) DO NOTHING
-            RETURNING tenant_id
-        ), routed AS (
-            INSERT INTO reminders (grain_type, grain_key, name, payload, due_at, run_at, max_attempts)
-            SELECT @grain_type, tenant_id, @message_name, @message::jsonb, now(), now(), @message_attempts
-            FROM stored WHERE tenant_id IS NOT NULL
-            RETURNING grain_key
-        )
-        SELECT (SELECT count(*) FROM stored), (SELECT max(grain_key) FROM routed)
-        """;
-
     public static IEndpointRouteBuilder MapStripeWebhook(this IEndpointRouteBuilder app)
     {
         app.MapPost("/webhook/stripe", HandleAsync)
@@ -51,8 +23,8 @@ public static class StripeWebhook
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext http, NpgsqlDataSource db, StripeWebhookVerifier verifier,
-        AuditLog audit, SiloWaker waker, TimeProvider time, ILogger<StripeWebhookLog> logger, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(HttpContext http, StripeEventStore store, StripeWebhookVerifier verifier,
+        AuditLog audit, TimeProvider time, ILogger<StripeWebhookLog> logger, CancellationToken ct)
     {
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer, ct);
@@ -65,15 +37,18 @@ public static class StripeWebhook
                 detail: "La firma del webhook no es válida o ha caducado; el evento no se ha procesado.");
         }
 
-        JsonElement root;
+        JsonDocument document;
         try
         {
-            root = JsonDocument.Parse(body).RootElement;
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException)
         {
             return TypedResults.Problem(statusCode: 400, title: "Evento no válido", detail: "El cuerpo no es un evento JSON de Stripe.");
         }
+
+        using var _ = document;
+        var root = document.RootElement;
 
         if (!root.TryGetProperty("id", out var idElement) || idElement.GetString() is not { Length: > 0 } eventId
             || !root.TryGetProperty("type", out var typeElement) || typeElement.GetString() is not { } type)
@@ -84,40 +59,16 @@ public static class StripeWebhook
         var obj = root.TryGetProperty("data", out var data) && data.TryGetProperty("object", out var o) ? o : default;
         var (reference, customer, subscription) = References(obj);
 
-        var message = GrainMessages.Prepare(new StripeEventReceived(eventId, type));
-        await using var cmd = db.CreateCommand(StoreAndRouteSql);
-        cmd.Parameters.AddWithValue("ref", reference ?? "");
-        cmd.Parameters.AddWithValue("customer", (object?)customer ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("subscription", (object?)subscription ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("id", eventId);
-        cmd.Parameters.AddWithValue("type", type);
-        cmd.Parameters.AddWithValue("created", root.TryGetProperty("created", out var c) && c.TryGetInt64(out var created) ? created : time.GetUtcNow().ToUnixTimeSeconds());
-        cmd.Parameters.AddWithValue("livemode", root.TryGetProperty("livemode", out var l) && l.ValueKind == JsonValueKind.True);
-        cmd.Parameters.AddWithValue("payload", System.Text.Encoding.UTF8.GetString(body));
-        cmd.Parameters.AddWithValue("grain_type", GrainTypes.Tenant);
-        cmd.Parameters.AddWithValue("message_name", message.Name);
-        cmd.Parameters.AddWithValue("message", message.PayloadJson);
-        cmd.Parameters.AddWithValue("message_attempts", message.MaxAttempts);
-        long stored;
-        string? tenantId;
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        var created = root.TryGetProperty("created", out var c) && c.TryGetInt64(out var seconds) ? seconds : time.GetUtcNow().ToUnixTimeSeconds();
+        var livemode = root.TryGetProperty("livemode", out var l) && l.ValueKind == JsonValueKind.True;
+        var result = await store.StoreAsync(new IncomingStripeEvent(
+            eventId, type, created, livemode, System.Text.Encoding.UTF8.GetString(body), reference, customer, subscription));
+        if (result.Stored)
         {
-            await reader.ReadAsync(ct);
-            stored = reader.GetInt64(0);
-            tenantId = reader.IsDBNull(1) ? null : reader.GetString(1);
+            logger.LogDebug("Stripe event {EventId} ({Type}) stored for tenant {TenantId}", eventId, type, result.TenantId ?? "(none)");
         }
 
-        if (tenantId is not null)
-        {
-            waker.Wake();
-        }
-
-        if (stored == 1)
-        {
-            logger.LogDebug("Stripe event {EventId} ({Type}) stored for tenant {TenantId}", eventId, type, tenantId ?? "(none)");
-        }
-
-        return TypedResults.Ok(new { received = true, duplicate = stored == 0 });
+        return TypedResults.Ok(new { received = true, duplicate = !result.Stored });
     }
 
     /// <summary>Where an event's object names its tenant: our reference or metadata, else its customer or subscription.</summary>
