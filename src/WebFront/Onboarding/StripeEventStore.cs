@@ -202,6 +202,8 @@ public sealed class StripeEventStore(
 
     private void Complete(List<Pending> batch, StoredStripeEvent[] results)
     {
+        // The silos are woken after the commit, coalesced: a NOTIFY inside the transaction would serialise commits on
+        // PostgreSQL's notify queue lock, and if a wake-up is lost their poll finds the messages anyway.
         if (results.Any(r => r.TenantId is not null))
         {
             waker.Wake();

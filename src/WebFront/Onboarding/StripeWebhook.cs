@@ -37,19 +37,13 @@ public static class StripeWebhook
                 detail: "La firma del webhook no es válida o ha caducado; el evento no se ha procesado.");
         }
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body);
-        }
-        catch (JsonException)
+        using var document = ParseOrNull(body);
+        if (document is null)
         {
             return TypedResults.Problem(statusCode: 400, title: "Evento no válido", detail: "El cuerpo no es un evento JSON de Stripe.");
         }
 
-        using var _ = document;
         var root = document.RootElement;
-
         if (!root.TryGetProperty("id", out var idElement) || idElement.GetString() is not { Length: > 0 } eventId
             || !root.TryGetProperty("type", out var typeElement) || typeElement.GetString() is not { } type)
         {
@@ -69,6 +63,18 @@ public static class StripeWebhook
         }
 
         return TypedResults.Ok(new { received = true, duplicate = !result.Stored });
+    }
+
+    private static JsonDocument? ParseOrNull(byte[] body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Where an event's object names its tenant: our reference or metadata, else its customer or subscription.</summary>
