@@ -13,8 +13,8 @@
 //   dedicated and shared-container creator:  create_container ─► start_container ─► await_odoo ─► create_database ─► verify
 //   shared-container joiner:                  await_shared ─► create_database ─► verify
 // History: a transition has from and to; a note (a Stripe event received, a provisioning step done) has only from.
-// Reminders: "step" drives provisioning; "billing-sync" reads Stripe's current objects (every webhook and /success
-// schedule it, so event order never matters); "reconcile" re-reads a pending checkout at growing intervals so a missed
+// Reminders: "step" drives provisioning; "billing-sync" reads Stripe's current objects (every webhook schedules it, so
+// event order never matters; /success polls at most once per CheckoutRecheckInterval); "reconcile" re-reads a pending checkout at growing intervals so a missed
 // webhook cannot strand a payer; "compensate" removes what a failed attempt left; "refund" refunds on admin cancel;
 // "release-subdomain" frees an abandoned name; "waiting-check" retries placement while waiting.
 using Microsoft.Extensions.Logging;
@@ -48,6 +48,7 @@ public sealed class TenantState
     public string OdooPasswordProtected { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
     public int ReconcileRound { get; set; }
+    public DateTimeOffset? CheckoutCheckedAt { get; set; }
 
     /// <summary>"dedicated" or "shared".</summary>
     public string? Kind { get; set; }
@@ -123,7 +124,13 @@ public sealed class TenantGrain(
                 Context.SetReminder(BillingReminder, TimeSpan.Zero, maxAttempts: 20);
                 break;
             case CheckoutReturned m when m.SessionId == State.CheckoutSessionId:
-                Context.SetReminder(BillingReminder, TimeSpan.Zero, maxAttempts: 20);
+                // Each open /success page sends this every few seconds: Stripe is asked once per interval at most.
+                if (State.CheckoutCheckedAt is not { } last || Context.Now - last >= Options.CheckoutRecheckInterval)
+                {
+                    State.CheckoutCheckedAt = Context.Now;
+                    Context.SetReminder(BillingReminder, TimeSpan.Zero, maxAttempts: 20);
+                }
+
                 break;
             case CheckoutReturned:
                 break;

@@ -54,6 +54,12 @@ public sealed class TenantOptions
     /// <summary>First interval at which a pending tenant asks Stripe for its Checkout Session; it doubles up to an hour.</summary>
     public TimeSpan ReconcileFirstInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// A customer back on /success makes the tenant ask Stripe about the checkout, at most this often: every open
+    /// /success page polls every few seconds, and Stripe's API is rate-limited.
+    /// </summary>
+    public TimeSpan CheckoutRecheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>An unpaid signup is abandoned (and its subdomain released) after this long.</summary>
     public TimeSpan AbandonAfter { get; set; } = TimeSpan.FromHours(24);
 

@@ -19,17 +19,19 @@ internal sealed partial class StripeApi(StripeState state, StripeWebhookDispatch
 
     public async Task HandleAsync(HttpContext context)
     {
+        var http = context.Request;
+        var response = context.Response;
+        var path = http.Path.Value ?? "/";
         string requestId;
         lock (state.Gate)
         {
             requestId = state.NewId("req_", 14);
+            var key = $"{http.Method} {path}";
+            state.Requests[key] = state.Requests.GetValueOrDefault(key) + 1;
         }
 
-        var http = context.Request;
-        var response = context.Response;
         response.Headers["Request-Id"] = requestId;
         response.Headers["Stripe-Version"] = state.ApiVersion;
-        var path = http.Path.Value ?? "/";
 
         if (await InjectFaultAsync(context, path, requestId))
         {

@@ -92,6 +92,9 @@ public sealed class StripeSimulatorControl
 
     public IReadOnlyList<StripeFault> Faults => Read(() => _state.Faults.ToList());
 
+    /// <summary>How many API requests came for <paramref name="method"/> <paramref name="path"/> (e.g. "GET", "/v1/checkout/sessions/cs_…").</summary>
+    public int RequestCount(string method, string path) => Read(() => _state.Requests.GetValueOrDefault($"{method} {path}"));
+
     public void AddFault(StripeFault fault) => Write(() => _state.Faults.Add(fault));
 
     public void ClearFaults() => Write(() => _state.Faults.Clear());

@@ -42,6 +42,9 @@ internal sealed partial class StripeState
     public StripeWebhookSwitches Switches { get; set; } = new();
     public List<StripeFault> Faults { get; } = [];
     public List<StripeDeliveryAttempt> Attempts { get; } = [];
+
+    /// <summary>API requests received, by "METHOD /path" (for tests that count what Sajet asks of Stripe).</summary>
+    public Dictionary<string, int> Requests { get; } = new(StringComparer.Ordinal);
     public double RetryScale { get; set; } = 1.0;
     public int MaxDeliveryAttempts { get; set; } = 4;
 
@@ -61,6 +64,7 @@ internal sealed partial class StripeState
         Switches = new StripeWebhookSwitches();
         Faults.Clear();
         Attempts.Clear();
+        Requests.Clear();
         RetryScale = _options.RetryScale;
         MaxDeliveryAttempts = _options.MaxDeliveryAttempts;
         _invoiceNumber = 0;

@@ -24,4 +24,29 @@ public sealed class OnboardingFlowTests
         Assert.Contains("provisioning:UPID:", history);
         Assert.Contains("active:", history);
     }
+
+    [Fact]
+    public async Task SuccessPagePolls_AskStripeAboutTheCheckoutOncePerInterval()
+    {
+        await using var h = await OnboardingHarness.StartAsync(nodes: 1);
+        // No reconciliation during the test, so every read of the session comes from the polls.
+        await h.StartSiloAsync("polls", s => s["Tenants:ReconcileFirstInterval"] = "00:30:00");
+        var signed = await h.SignUpAsync("polling-tab");
+        using var client = h.Web.Client();
+        var session = $"/v1/checkout/sessions/{signed.SessionId}";
+        var before = h.Stripe.Control.RequestCount("GET", session);
+
+        // An open /success tab of a customer who has not paid yet: six polls, each one handled before the next.
+        for (var i = 0; i < 6; i++)
+        {
+            var response = await client.GetAsync($"/api/onboarding/status?session_id={signed.SessionId}");
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            await OnboardingHarness.WaitAsync(async () => await h.Db.ScalarAsync<long>(
+                $"SELECT count(*) FROM reminders WHERE grain_key = '{signed.TenantId}' AND (name LIKE 'msg:%' OR name = 'billing-sync')") == 0,
+                "the poll's message and any Stripe read it asked for are done", 30);
+        }
+
+        Assert.Equal(1, h.Stripe.Control.RequestCount("GET", session) - before);
+        Assert.Equal("pending", await h.StatusAsync(signed.TenantId));
+    }
 }
