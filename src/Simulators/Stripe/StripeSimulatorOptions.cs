@@ -19,8 +19,12 @@ public sealed class StripeSimulatorOptions
     /// <summary>The version objects and webhooks are rendered in (stripe.md §3); request Stripe-Version headers are accepted but do not change shapes.</summary>
     public string ApiVersion { get; set; } = "2026-07-29.dahlia";
 
-    /// <summary>Seeds ids, fault rates and shuffles so that a run can be repeated.</summary>
-    public int Seed { get; set; } = 42;
+    /// <summary>
+    /// Seeds ids, fault rates and shuffles so that a run can be repeated. Unset, every start (and reset) draws a new
+    /// seed: ids must not repeat across restarts, as Stripe's never do, or a database kept from an earlier run (./sajet
+    /// dev) would meet the same Checkout Session id twice.
+    /// </summary>
+    public int? Seed { get; set; }
 
     /// <summary>Multiplies the webhook retry schedule (1 min, 3 min, 9 min, …); 0.0001 makes retries take milliseconds.</summary>
     public double RetryScale { get; set; } = 1.0;

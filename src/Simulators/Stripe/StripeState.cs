@@ -17,7 +17,7 @@ internal sealed partial class StripeState
     public StripeState(StripeSimulatorOptions options)
     {
         _options = options;
-        Random = new Random(options.Seed);
+        Random = new Random(options.Seed ?? System.Random.Shared.Next());
         Endpoints = [.. options.WebhookEndpoints.Select(u => new StripeWebhookEndpoint(u))];
         WebhookSecrets = [options.WebhookSecret];
     }
@@ -50,7 +50,7 @@ internal sealed partial class StripeState
 
     public void Reset()
     {
-        Random = new Random(_options.Seed);
+        Random = new Random(_options.Seed ?? System.Random.Shared.Next());
         Objects.Clear();
         Order.Clear();
         SessionLineItems.Clear();

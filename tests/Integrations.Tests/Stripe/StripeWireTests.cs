@@ -125,6 +125,24 @@ public sealed class StripeWireTests : StripeSimulatorTest
         }
     }
 
+    [Fact]
+    public async Task IdsDoNotRepeatAcrossRestarts_UnlessSeeded()
+    {
+        // ./sajet dev keeps its database across restarts: a restarted simulator must not hand out the same ids again.
+        var (first, second) = (await FirstCustomerIdAsync(null), await FirstCustomerIdAsync(null));
+        Assert.NotEqual(first, second);
+        Assert.Equal(await FirstCustomerIdAsync(5), await FirstCustomerIdAsync(5));
+
+        async Task<string> FirstCustomerIdAsync(int? seed)
+        {
+            await using var sim = await Simulators.Stripe.StripeSimulator.StartAsync(new Simulators.Stripe.StripeSimulatorOptions { Port = 0, Seed = seed });
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{sim.BaseUrl}/v1/customers") { Content = new StringContent("email=a%40b.test", Encoding.UTF8, "application/x-www-form-urlencoded") };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", sim.SecretKey);
+            using var response = await Http.SendAsync(request);
+            return (await JsonAsync(response)).GetProperty("id").GetString()!;
+        }
+    }
+
     [Theory]
     [InlineData("/v1/customers/cus_nope", "No such customer: 'cus_nope'")]
     [InlineData("/v1/checkout/sessions/cs_test_nope", "No such checkout.session: 'cs_test_nope'")]
