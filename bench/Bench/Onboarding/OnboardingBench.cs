@@ -44,19 +44,15 @@ public static class OnboardingBench
         }
         finally
         {
+            // The processes are disposed only here, so a failure part-way can still stop them.
             foreach (var p in Started)
             {
-                try
+                if (!p.HasExited)
                 {
-                    if (!p.HasExited)
-                    {
-                        p.Kill(entireProcessTree: true);
-                    }
+                    p.Kill(entireProcessTree: true);
                 }
-                catch (InvalidOperationException)
-                {
-                    // Disposed: the normal path already stopped it and waited for it.
-                }
+
+                p.Dispose();
             }
         }
     }
@@ -78,7 +74,7 @@ public static class OnboardingBench
         var env = Environment(cs, stripe, odoo);
         Console.WriteLine($"# onboarding benchmark: {System.Environment.ProcessorCount} cores, {tenants} tenants per run, webhook concurrency {Concurrency}");
 
-        using var web = StartProcess("WebFront", ["--urls", webUrl], env);
+        var web = StartProcess("WebFront", ["--urls", webUrl], env);
         using var http = new HttpClient { BaseAddress = new Uri(webUrl), Timeout = TimeSpan.FromSeconds(30) };
         await WaitHealthyAsync(http);
         await RegisterNodesAsync(http, ds, proxmox);
@@ -109,7 +105,7 @@ public static class OnboardingBench
         // SAJET_BENCH_PERF=FILE records the whole machine with perf during the measured run (JIT symbols via perf maps).
         var perfFile = System.Environment.GetEnvironmentVariable("SAJET_BENCH_PERF");
         var hookEnv = perfFile is { Length: > 0 } ? new Dictionary<string, string>(env) { ["DOTNET_PerfMapEnabled"] = "1", ["DOTNET_EnableWriteXorExecute"] = "0" } : env;
-        using var hooks = StartProcess("WebFront", ["--urls", webUrl], hookEnv);
+        var hooks = StartProcess("WebFront", ["--urls", webUrl], hookEnv);
         await WaitHealthyAsync(http);
         await Task.Delay(TimeSpan.FromSeconds(11)); // past PostgreSQL's idle statistics flush interval (10 s)
         var tenant = await ScalarStringAsync(ds, "SELECT id FROM tenants LIMIT 1");
