@@ -375,18 +375,14 @@ public sealed partial class ProxmoxCluster
 
     private PveResult Start(Dictionary<string, string> p)
     {
-        SimNode node;
-        SimContainer ct;
-        lock (_sync)
+        var (node, ct) = Target(p, c =>
         {
-            node = NodeOf(p);
-            ct = ContainerOf(p, node);
-            CheckLock(ct, p);
-            if (ct.Status == "running")
+            CheckLock(c, p);
+            if (c.Status == "running")
             {
-                throw new PveException(500, $"CT {ct.Vmid} already running");
+                throw new PveException(500, $"CT {c.Vmid} already running");
             }
-        }
+        });
 
         return new(StartTask(node, ct.HaManaged ? "hastart" : "vzstart", ct.Vmid.ToString(CultureInfo.InvariantCulture), async run =>
         {
@@ -402,18 +398,11 @@ public sealed partial class ProxmoxCluster
 
     private PveResult Stop(Dictionary<string, string> p, string type, double seconds)
     {
-        SimNode node;
-        SimContainer ct;
-        lock (_sync)
+        var (node, ct) = Target(p, c =>
         {
-            node = NodeOf(p);
-            ct = ContainerOf(p, node);
-            CheckLock(ct, p);
-            if (ct.Status != "running")
-            {
-                throw new PveException(500, $"CT {ct.Vmid} not running");
-            }
-        }
+            CheckLock(c, p);
+            RequireRunning(c);
+        });
 
         return new(StartTask(node, ct.HaManaged ? "hastop" : type, ct.Vmid.ToString(CultureInfo.InvariantCulture), async run =>
         {
@@ -428,18 +417,11 @@ public sealed partial class ProxmoxCluster
 
     private PveResult Reboot(Dictionary<string, string> p)
     {
-        SimNode node;
-        SimContainer ct;
-        lock (_sync)
+        var (node, ct) = Target(p, c =>
         {
-            node = NodeOf(p);
-            ct = ContainerOf(p, node);
-            CheckLock(ct);
-            if (ct.Status != "running")
-            {
-                throw new PveException(500, $"CT {ct.Vmid} not running");
-            }
-        }
+            CheckLock(c);
+            RequireRunning(c);
+        });
 
         return new(StartTask(node, "vzreboot", ct.Vmid.ToString(CultureInfo.InvariantCulture), async run =>
         {
@@ -454,20 +436,36 @@ public sealed partial class ProxmoxCluster
 
     private PveResult RunningOnlyTask(Dictionary<string, string> p, string type)
     {
-        SimNode node;
-        SimContainer ct;
-        lock (_sync)
+        var (node, ct) = Target(p, c =>
         {
-            node = NodeOf(p);
-            ct = ContainerOf(p, node);
-            CheckLock(ct);
-            if (ct.Status != "running")
-            {
-                throw new PveException(500, $"CT {ct.Vmid} not running");
-            }
-        }
+            CheckLock(c);
+            RequireRunning(c);
+        });
 
         return new(StartTask(node, type, ct.Vmid.ToString(CultureInfo.InvariantCulture), run => run.Step(0.5)).Upid);
+    }
+
+    /// <summary>
+    /// The node and container a request names, looked up under the lock with the request's checks (and claims, such
+    /// as a lock) run under it too, so a request is accepted or refused against one consistent view of the cluster.
+    /// </summary>
+    private (SimNode Node, SimContainer Container) Target(Dictionary<string, string> p, Action<SimContainer> check)
+    {
+        lock (_sync)
+        {
+            var node = NodeOf(p);
+            var ct = ContainerOf(p, node);
+            check(ct);
+            return (node, ct);
+        }
+    }
+
+    private static void RequireRunning(SimContainer ct)
+    {
+        if (ct.Status != "running")
+        {
+            throw new PveException(500, $"CT {ct.Vmid} not running");
+        }
     }
 
     private static void ApplyPending(SimContainer ct)
@@ -647,25 +645,21 @@ public sealed partial class ProxmoxCluster
 
     private PveResult Resize(Dictionary<string, string> p)
     {
-        SimNode node;
-        SimContainer ct;
         var disk = p["disk"];
         var size = p["size"];
-        lock (_sync)
+        var (node, ct) = Target(p, c =>
         {
-            node = NodeOf(p);
-            ct = ContainerOf(p, node);
-            if (!ct.Config.ContainsKey(disk))
+            if (!c.Config.ContainsKey(disk))
             {
                 throw new PveException(500, $"disk '{disk}' does not exist");
             }
 
-            CheckLock(ct);
-            if (Str(p, "digest") is { } digest && digest != ConfigDigest(ct))
+            CheckLock(c);
+            if (Str(p, "digest") is { } digest && digest != ConfigDigest(c))
             {
                 throw new PveException(500, "detected modified configuration - file changed by other user? Try again.");
             }
-        }
+        });
 
         return new(StartTask(node, "resize", ct.Vmid.ToString(CultureInfo.InvariantCulture), async run =>
         {
@@ -821,25 +815,21 @@ public sealed partial class ProxmoxCluster
 
     private PveResult Destroy(Dictionary<string, string> p)
     {
-        SimNode node;
-        SimContainer ct;
-        lock (_sync)
+        var (node, ct) = Target(p, c =>
         {
-            node = NodeOf(p);
-            ct = ContainerOf(p, node);
-            if (ct.Config.TryGetValue("protection", out var prot) && prot == "1")
+            if (c.Config.TryGetValue("protection", out var prot) && prot == "1")
             {
-                throw new PveException(500, $"can't remove CT {ct.Vmid} - protection mode enabled");
+                throw new PveException(500, $"can't remove CT {c.Vmid} - protection mode enabled");
             }
 
-            CheckLock(ct);
-            if (ct.Status == "running" && !Bool(p, "force"))
+            CheckLock(c);
+            if (c.Status == "running" && !Bool(p, "force"))
             {
-                throw new PveException(500, $"unable to destroy CT {ct.Vmid} - container is running");
+                throw new PveException(500, $"unable to destroy CT {c.Vmid} - container is running");
             }
 
-            ct.Lock = "destroyed";
-        }
+            c.Lock = "destroyed";
+        });
 
         var unreferenced = Bool(p, "destroy-unreferenced-disks");
         return new(StartTask(node, "vzdestroy", ct.Vmid.ToString(CultureInfo.InvariantCulture), async run =>
@@ -1097,10 +1087,7 @@ public sealed partial class ProxmoxCluster
         {
             var node = NodeOf(p);
             var ct = ContainerOf(p, node);
-            if (ct.Status != "running")
-            {
-                throw new PveException(500, $"CT {ct.Vmid} not running");
-            }
+            RequireRunning(ct);
 
             var items = new JsonArray
             {
