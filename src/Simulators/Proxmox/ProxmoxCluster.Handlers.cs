@@ -127,13 +127,7 @@ public sealed partial class ProxmoxCluster
                 var o = new JsonObject { ["node"] = n.Name, ["id"] = $"node/{n.Name}", ["type"] = "node", ["status"] = n.Online ? "online" : "offline", ["level"] = "" };
                 if (n.Online)
                 {
-                    o["cpu"] = Math.Round(NodeCpu(n), 4);
-                    o["maxcpu"] = n.Cores;
-                    o["mem"] = NodeMemUsed(n);
-                    o["maxmem"] = n.MemoryBytes;
-                    o["disk"] = n.Storages["local"].UsedBytes;
-                    o["maxdisk"] = n.Storages["local"].TotalBytes;
-                    o["uptime"] = Uptime(n.BootTime);
+                    AddNodeUsage(o, n);
                     o["ssl_fingerprint"] = CertificateFingerprint;
                 }
 
@@ -458,6 +452,18 @@ public sealed partial class ProxmoxCluster
             check(ct);
             return (node, ct);
         }
+    }
+
+    /// <summary>An online node's usage, as both GET /nodes and GET /cluster/resources list it.</summary>
+    private void AddNodeUsage(JsonObject o, SimNode n)
+    {
+        o["cpu"] = Math.Round(NodeCpu(n), 4);
+        o["maxcpu"] = n.Cores;
+        o["mem"] = NodeMemUsed(n);
+        o["maxmem"] = n.MemoryBytes;
+        o["disk"] = n.Storages["local"].UsedBytes;
+        o["maxdisk"] = n.Storages["local"].TotalBytes;
+        o["uptime"] = Uptime(n.BootTime);
     }
 
     private static void RequireRunning(SimContainer ct)
@@ -1131,13 +1137,7 @@ public sealed partial class ProxmoxCluster
                     var o = new JsonObject { ["id"] = $"node/{n.Name}", ["type"] = "node", ["node"] = n.Name, ["status"] = n.Online ? "online" : "offline", ["level"] = "", ["cgroup-mode"] = 2 };
                     if (n.Online)
                     {
-                        o["cpu"] = Math.Round(NodeCpu(n), 4);
-                        o["maxcpu"] = n.Cores;
-                        o["mem"] = NodeMemUsed(n);
-                        o["maxmem"] = n.MemoryBytes;
-                        o["disk"] = n.Storages["local"].UsedBytes;
-                        o["maxdisk"] = n.Storages["local"].TotalBytes;
-                        o["uptime"] = Uptime(n.BootTime);
+                        AddNodeUsage(o, n);
                     }
 
                     items.Add(o);
