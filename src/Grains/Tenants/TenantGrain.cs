@@ -14,9 +14,10 @@
 //   shared-container joiner:                  await_shared ─► create_database ─► verify
 // History: a transition has from and to; a note (a Stripe event received, a provisioning step done) has only from.
 // Reminders: "step" drives provisioning; "billing-sync" reads Stripe's current objects (every webhook schedules it, so
-// event order never matters; /success polls at most once per CheckoutRecheckInterval); "reconcile" re-reads a pending checkout at growing intervals so a missed
-// webhook cannot strand a payer; "compensate" removes what a failed attempt left; "refund" refunds on admin cancel;
-// "release-subdomain" frees an abandoned name; "waiting-check" retries placement while waiting.
+// event order never matters; /success polls at most once per CheckoutRecheckInterval); "reconcile" re-reads a pending
+// checkout at growing intervals so a missed webhook cannot strand a payer; "compensate" removes what a failed attempt
+// left; "refund" refunds on admin cancel; "release-subdomain" frees an abandoned name; "waiting-check" retries
+// placement while waiting.
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;

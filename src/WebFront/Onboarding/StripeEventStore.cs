@@ -68,12 +68,13 @@ public sealed class StripeEventStore(
         SELECT id, tenant_id FROM stored
         """;
 
-    // One writer: measured on 2 cores, a second concurrent writer halved the batch size and cost more CPU per event
-    // (more commits, more round trips) than the overlap won back.
     private const int MaxBatch = 64;
 
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _queue = new();
+
+    // One writer: measured on 2 cores, a second concurrent writer halved the batch size and cost more CPU per event
+    // (more commits, more round trips) than the overlap won back.
     private bool _writing;
     private long _batches;
     private long _events;
