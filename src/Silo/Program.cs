@@ -2,8 +2,11 @@ using Npgsql;
 using Sajet.Grains;
 using Sajet.Runtime;
 using Sajet.Runtime.Migrations;
+using Sajet.Silo.Hosting;
 
 // The silo host. Verbs: run (default) — claim and run grain work; migrate — apply sql/ and exit.
+// Two engines run side by side while grains move to Orleans: Sajet's own runtime (Runtime__*) still runs the current
+// grains, and an Orleans silo (Cluster__*) joins the cluster in the same database, ready for the converted ones.
 var verb = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "run";
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
 {
@@ -12,6 +15,7 @@ var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
 });
 builder.Services.AddSajetRuntime(builder.Configuration, grains => grains.AddSajetGrains());
 builder.Services.AddSajetGrainServices(builder.Configuration);
+builder.UseOrleans(silo => silo.UseSajetCluster(builder.Configuration));
 
 using var host = builder.Build();
 var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sajet.Silo");
