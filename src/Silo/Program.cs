@@ -2,7 +2,7 @@ using Npgsql;
 using Sajet.Grains;
 using Sajet.Runtime;
 using Sajet.Runtime.Migrations;
-using Sajet.Silo.Hosting;
+using Sajet.SiloHosting;
 
 // The silo host. Verbs: run (default) — claim and run grain work; migrate — apply sql/ and exit.
 // Two engines run side by side while grains move to Orleans: Sajet's own runtime (Runtime__*) still runs the current

@@ -1,3 +1,5 @@
+using Orleans.Dashboard;
+using Sajet.Cluster;
 using Sajet.Runtime;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Auth;
@@ -21,6 +23,8 @@ builder.Services.AddSajetAudit();                           // audit_log table +
 builder.Services.AddSajetSecurity();                        // headers, body limits, rate limits, antiforgery
 builder.Services.AddSajetAuth();                            // JWT cookies, refresh sessions, TOTP, policies
 builder.Services.AddSajetGrainClient(builder.Configuration); // messages to grains; silos run them
+builder.Services.AddSajetClusterClient(builder.Configuration, // Orleans client; connects in the background
+    client => client.AddDashboard());
 builder.Services.AddSajetStripe(builder.Configuration);     // STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
 builder.Services.AddSajetOnboarding();                      // signup → Stripe Checkout
 builder.Services.AddSajetLiveEvents();                      // LISTEN/NOTIFY → Server-Sent Events
@@ -58,6 +62,7 @@ app.MapTenantsApi();
 app.MapNodesApi();
 app.MapLiveEvents();
 app.MapSajetPages();
+app.MapOrleansDashboard("/admin/orleans").RequireAuthorization(Roles.AdminPolicy);
 
 app.Run();
 

@@ -1,5 +1,5 @@
 using Orleans.Runtime;
-using Sajet.Silo.Hosting;
+using Sajet.SiloHosting;
 
 namespace Sajet.Cluster.Tests;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using Sajet.Cluster;
-using Sajet.Silo.Hosting;
+using Sajet.SiloHosting;
 
 namespace Sajet.TestSupport;
 

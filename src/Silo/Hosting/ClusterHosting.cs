@@ -5,7 +5,7 @@ using Orleans.Hosting;
 using Orleans.Providers;
 using Sajet.Cluster;
 
-namespace Sajet.Silo.Hosting;
+namespace Sajet.SiloHosting;
 
 /// <summary>Grain storage provider names; grains name one in <c>[PersistentState("state-name", provider)]</c>.</summary>
 public static class SajetStorage

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Orleans.Storage;
 
-namespace Sajet.Silo.Hosting;
+namespace Sajet.SiloHosting;
 
 /// <summary>
 /// Grain state as plain System.Text.Json of the declared state type. Orleans' default writes Newtonsoft JSON with

@@ -9,6 +9,16 @@ public static class AdminFormat
     // The server runs globalization-invariant (no culture data), so numbers use the invariant format.
     private static readonly CultureInfo Es = CultureInfo.InvariantCulture;
 
+    /// <summary>Orleans' silo status (as /health reports it) in Spanish.</summary>
+    public static string OrleansStatus(string status) => status switch
+    {
+        "active" => "activo",
+        "joining" or "created" => "uniéndose",
+        "shutting_down" or "stopping" => "apagándose",
+        "dead" => "muerto",
+        _ => status,
+    };
+
     public static string Gib(long bytes) => (bytes / 1073741824d).ToString("0.#", Es) + " GiB";
 
     public static string Percent(double fraction) => double.IsFinite(fraction) ? (fraction * 100).ToString("0", Es) + " %" : "—";

@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Sajet.Cluster;
 using Sajet.WebFront.Billing;
 using Sajet.WebFront.Health;
 using Sajet.WebFront.Nodes;
@@ -9,7 +10,7 @@ using Sajet.WebFront.Nodes;
 namespace Sajet.WebFront.Pages.Admin;
 
 /// <summary>The operators' dashboard: tenants by state, MRR, node utilisation, open alerts and live silos.</summary>
-public sealed class IndexModel(NpgsqlDataSource db, IOptions<HealthOptions> health) : PageModel
+public sealed class IndexModel(NpgsqlDataSource db, IOptions<HealthOptions> health, IOptions<SajetClusterOptions> cluster) : PageModel
 {
     private const string CountsSql = "SELECT status, count(*)::int FROM tenants GROUP BY status";
 
@@ -20,6 +21,8 @@ public sealed class IndexModel(NpgsqlDataSource db, IOptions<HealthOptions> heal
     public sealed record OpenAlert(string NodeId, string Kind, string Message, DateTime RaisedAt);
 
     public IReadOnlyList<HealthApi.SiloHealth> Silos { get; private set; } = [];
+
+    public IReadOnlyList<HealthApi.OrleansSiloHealth> OrleansSilos { get; private set; } = [];
 
     public IReadOnlyDictionary<string, int> Counts { get; private set; } = new Dictionary<string, int>();
 
@@ -32,6 +35,7 @@ public sealed class IndexModel(NpgsqlDataSource db, IOptions<HealthOptions> heal
     public async Task OnGetAsync(CancellationToken ct)
     {
         Silos = await HealthApi.SilosAsync(db, health.Value, ct);
+        OrleansSilos = await HealthApi.OrleansSilosAsync(db, health.Value, cluster.Value.ClusterId, ct);
         Nodes = (await NodesApi.ListAsync(db, ct)).Value ?? [];
         await using var conn = await db.OpenConnectionAsync(ct);
         Counts = (await conn.QueryAsync<(string Status, int Count)>(new CommandDefinition(CountsSql, cancellationToken: ct)))
