@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole system on simulators for ./sajet dev: the Proxmox, Stripe and Odoo simulators, a silo and the web
-# front, with the simulator's three Proxmox nodes registered, until Ctrl+C.
+# Runs the whole system on simulators for ./sajet dev: the Proxmox, Stripe and Odoo simulators, one Orleans silo
+# (SAJET_SILOS=3 for three, each on its own ports) and the web front, with the simulator's three Proxmox nodes
+# registered, until Ctrl+C.
 # Expects DATABASE_URL set and the solution built (./sajet dev does both).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +39,13 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 dotnet "$(bin Simulators)" >"$ROOT/logs/simulators.log" 2>&1 & pids+=($!)
-dotnet "$(bin Silo)" run >"$ROOT/logs/silo.log" 2>&1 & pids+=($!)
+# One cluster on this machine: silos advertise loopback; silo i listens on 11110+i (silo-to-silo) and 30000+i (gateway).
+export Cluster__AdvertisedAddress="${Cluster__AdvertisedAddress:-127.0.0.1}"
+silos="${SAJET_SILOS:-1}"
+for i in $(seq 1 "$silos"); do
+  log="$ROOT/logs/silo.log"; [[ "$silos" -gt 1 ]] && log="$ROOT/logs/silo-$i.log"
+  Cluster__SiloPort=$((11110 + i)) Cluster__GatewayPort=$((30000 + i)) dotnet "$(bin Silo)" run >"$log" 2>&1 & pids+=($!)
+done
 (cd "$ROOT/src/WebFront" && exec dotnet "$(bin WebFront)" --urls "http://127.0.0.1:$APP_PORT") >"$ROOT/logs/webfront.log" 2>&1 & pids+=($!)
 
 echo "[sajet] starting (logs in logs/) ..."
@@ -67,6 +74,7 @@ cat <<EOF2
         admin:    $APP_URL/login/admin   ($ADMIN_USERNAME / $ADMIN_PASSWORD)
         API docs: $APP_URL/docs
         simulators: Proxmox http://127.0.0.1:8005 (https :8006), Stripe http://127.0.0.1:12111, Odoo http://127.0.0.1:8069
+        silos:    $silos (logs/silo*.log); the Orleans dashboard at $APP_URL/admin/orleans
         Ctrl+C stops everything.
 EOF2
 wait -n "${pids[@]}"

@@ -148,4 +148,29 @@ public static partial class BenchSupport
 
     [GeneratedRegex(@"number of transactions actually processed: ([0-9]+)")]
     private static partial Regex TxRegex();
+
+    /// <summary>SIGTERM, then a kill if the process has not left within 30 s.</summary>
+    public static async Task StopGracefullyAsync(Process process)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        using (var term = Process.Start("kill", $"-TERM {process.Id}"))
+        {
+            await term.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
 }

@@ -1,17 +1,21 @@
 namespace Sajet.Grains.Interfaces;
 
-/// <summary>Grain type names; they are stored in the database, so they never change.</summary>
+/// <summary>Grain and state names; they are stored in the database (history rows, Orleans storage), so they never change.</summary>
 public static class GrainTypes
 {
     public const string Tenant = "tenant";
     public const string Node = "node";
+    public const string Container = "container";
     public const string Capacity = "capacity";
 
     /// <summary>The key of the one capacity grain that places waiting tenants first-come first-served.</summary>
     public const string WaitingQueue = "waiting";
+
+    /// <summary>pg_notify channel on which a grain's projection announces a changed grain: payload "type/key/status".</summary>
+    public const string GrainsChannel = "sajet_grains";
 }
 
-/// <summary>The tenant state names (onboarding, then lifecycle), as stored in grains.status and tenants.status.</summary>
+/// <summary>The tenant state names (onboarding, then lifecycle), as stored in the tenant grain's state and tenants.status.</summary>
 public static class TenantStatus
 {
     public const string Pending = "pending";
@@ -28,31 +32,88 @@ public static class TenantStatus
     public const string Migrating = "migrating";
 }
 
-/// <summary>Sent by signup once the tenant row, the Stripe customer and the Checkout Session exist.</summary>
-public sealed record TenantSignedUp(
-    string TenantId,
-    string Subdomain,
-    string CompanyName,
-    string Email,
-    string Country,
-    string PlanId,
-    string StripeCustomerId,
-    string CheckoutSessionId,
-    string OdooPasswordProtected);
+/// <summary>
+/// The tenant's workflow: onboarding from signup to a working Odoo, then the billing lifecycle. Commands carry the id of
+/// the outbox row (or caller) that sent them; the grain keeps recent ids, so a retried delivery changes nothing.
+/// </summary>
+[Alias("sajet.tenant")]
+public interface ITenantGrain : IGrainWithStringKey
+{
+    [Alias("signed-up")]
+    Task SignedUpAsync(Guid commandId, TenantSignedUp command);
 
-/// <summary>Sent by the Stripe webhook, in the transaction that stored the event.</summary>
-public sealed record StripeEventReceived(string EventId, string Type);
+    [Alias("stripe-event")]
+    Task StripeEventAsync(Guid commandId, StripeEventReceived command);
+
+    [Alias("checkout-returned")]
+    Task CheckoutReturnedAsync(Guid commandId, CheckoutReturned command);
+
+    [Alias("resolve")]
+    Task ResolveAsync(Guid commandId, ResolveTenant command);
+
+    [Alias("suspend")]
+    Task SuspendAsync(Guid commandId, SuspendTenant command);
+
+    [Alias("resume")]
+    Task ResumeAsync(Guid commandId, ResumeTenant command);
+
+    /// <summary>Called by the capacity queue: places the tenant if it is still waiting; true when it left the queue.</summary>
+    [Alias("retry-placement")]
+    Task<bool> RetryPlacementIfWaitingAsync(string reason);
+
+    /// <summary>The state name now (for tests and tools; lists read the tenants table).</summary>
+    [Alias("status")]
+    Task<string?> GetStatusAsync();
+
+    /// <summary>The durable timers the workflow is waiting on ("step", "billing-sync", "reconcile"…), for diagnostics.</summary>
+    [Alias("scheduled")]
+    Task<IReadOnlyList<string>> GetScheduledAsync();
+}
+
+/// <summary>The one queue of tenants waiting for capacity (key <see cref="GrainTypes.WaitingQueue"/>).</summary>
+[Alias("sajet.capacity")]
+public interface ICapacityGrain : IGrainWithStringKey
+{
+    /// <summary>A node came (back) online or freed capacity: waiting tenants may fit now. Drains the queue in order.</summary>
+    [Alias("changed")]
+    Task CapacityChangedAsync(string nodeId);
+
+    /// <summary>The nodes of the most recent capacity notices, oldest first (what the admin console and tests show).</summary>
+    [Alias("notices")]
+    Task<IReadOnlyList<string>> GetRecentNoticesAsync();
+}
+
+/// <summary>Sent by signup once the tenant row, the Stripe customer and the Checkout Session exist.</summary>
+[GenerateSerializer, Immutable, Alias("sajet.TenantSignedUp")]
+public sealed record TenantSignedUp(
+    [property: Id(0)] string TenantId,
+    [property: Id(1)] string Subdomain,
+    [property: Id(2)] string CompanyName,
+    [property: Id(3)] string Email,
+    [property: Id(4)] string Country,
+    [property: Id(5)] string PlanId,
+    [property: Id(6)] string StripeCustomerId,
+    [property: Id(7)] string CheckoutSessionId,
+    [property: Id(8)] string OdooPasswordProtected);
+
+/// <summary>Sent for each stored Stripe event that concerns a tenant.</summary>
+[GenerateSerializer, Immutable, Alias("sajet.StripeEventReceived")]
+public sealed record StripeEventReceived([property: Id(0)] string EventId, [property: Id(1)] string Type);
 
 /// <summary>Sent by /success: the customer came back from Checkout; check the session now.</summary>
-public sealed record CheckoutReturned(string SessionId);
+[GenerateSerializer, Immutable, Alias("sajet.CheckoutReturned")]
+public sealed record CheckoutReturned([property: Id(0)] string SessionId);
 
 /// <summary>An admin's resolution of a waiting or failed tenant: retry, place_on_node, keep_waiting or cancel.</summary>
-public sealed record ResolveTenant(string Action, string? NodeId, string Actor);
+[GenerateSerializer, Immutable, Alias("sajet.ResolveTenant")]
+public sealed record ResolveTenant([property: Id(0)] string Action, [property: Id(1)] string? NodeId, [property: Id(2)] string Actor);
 
 /// <summary>Admin lifecycle actions on an active tenant.</summary>
-public sealed record SuspendTenant(string Actor);
+[GenerateSerializer, Immutable, Alias("sajet.SuspendTenant")]
+public sealed record SuspendTenant([property: Id(0)] string Actor);
 
-public sealed record ResumeTenant(string Actor);
+[GenerateSerializer, Immutable, Alias("sajet.ResumeTenant")]
+public sealed record ResumeTenant([property: Id(0)] string Actor);
 
 public static class ResolveActions
 {

@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Sajet.Runtime;
@@ -18,43 +16,6 @@ public static class RuntimeServiceCollectionExtensions
     {
         services.TryAddSingleton(sp => Database.CreateDataSource(Database.ConnectionString(configuration), sp.GetService<ILoggerFactory>()));
         return services;
-    }
-
-    /// <summary>
-    /// Only the client side: for a process without grain code (the web front), which sends messages to grains and
-    /// reads their state, while silos run them.
-    /// </summary>
-    public static IServiceCollection AddSajetGrainClient(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddSajetDatabase(configuration);
-        services.TryAddSingleton<GrainClient>();
-        services.TryAddSingleton<SiloWaker>();
-        return services;
-    }
-
-    /// <summary>The grain runtime (calls, client) and, unless <c>Runtime:RunSilo</c> is false, a silo hosted service.</summary>
-    public static IServiceCollection AddSajetRuntime(this IServiceCollection services, IConfiguration configuration, Action<GrainRegistry>? grains = null)
-    {
-        services.AddSajetDatabase(configuration);
-        services.AddOptions<RuntimeOptions>().Bind(configuration.GetSection(RuntimeOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        var registry = new GrainRegistry();
-        grains?.Invoke(registry);
-        services.AddSingleton(registry);
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<GrainRuntime>();
-        services.AddSingleton<GrainClient>();
-        services.AddSingleton<Silo>();
-        services.AddHostedService<SiloHostedService>();
-        return services;
-    }
-
-    private sealed class SiloHostedService(Silo silo, IOptions<RuntimeOptions> options) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) =>
-            options.Value.RunSilo ? silo.StartAsync(cancellationToken) : Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) =>
-            options.Value.RunSilo ? silo.StopAsync(cancellationToken) : Task.CompletedTask;
     }
 }
 

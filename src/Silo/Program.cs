@@ -1,21 +1,15 @@
 using Npgsql;
-using Sajet.Grains;
-using Sajet.Runtime;
 using Sajet.Runtime.Migrations;
 using Sajet.SiloHosting;
 
-// The silo host. Verbs: run (default) — claim and run grain work; migrate — apply sql/ and exit.
-// Two engines run side by side while grains move to Orleans: Sajet's own runtime (Runtime__*) still runs the current
-// grains, and an Orleans silo (Cluster__*) joins the cluster in the same database, ready for the converted ones.
+// The silo host. Verbs: run (default) — join the Orleans cluster and run the grains; migrate — apply sql/ and exit.
 var verb = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "run";
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
 {
     Args = args.Where(a => a != verb).ToArray(),
     ContentRootPath = AppContext.BaseDirectory, // appsettings.json beside the binary, wherever it is started from
 });
-builder.Services.AddSajetRuntime(builder.Configuration, grains => grains.AddSajetGrains());
-builder.Services.AddSajetGrainServices(builder.Configuration);
-builder.UseOrleans(silo => silo.UseSajetCluster(builder.Configuration));
+builder.AddSajetSilo();
 
 using var host = builder.Build();
 var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sajet.Silo");

@@ -1,5 +1,6 @@
 using Orleans.Dashboard;
 using Sajet.Cluster;
+using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Runtime;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Auth;
@@ -22,9 +23,9 @@ builder.Services.AddSajetDatabase(builder.Configuration);   // one NpgsqlDataSou
 builder.Services.AddSajetAudit();                           // audit_log table + logs/security_audit.log
 builder.Services.AddSajetSecurity();                        // headers, body limits, rate limits, antiforgery
 builder.Services.AddSajetAuth();                            // JWT cookies, refresh sessions, TOTP, policies
-builder.Services.AddSajetGrainClient(builder.Configuration); // messages to grains; silos run them
 builder.Services.AddSajetClusterClient(builder.Configuration, // Orleans client; connects in the background
     client => client.AddDashboard());
+builder.Services.AddSajetOutbox();                           // commands to grains, delivered by the silos
 builder.Services.AddSajetStripe(builder.Configuration);     // STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
 builder.Services.AddSajetOnboarding();                      // signup → Stripe Checkout
 builder.Services.AddSajetLiveEvents();                      // LISTEN/NOTIFY → Server-Sent Events

@@ -16,10 +16,13 @@ public sealed class TestDatabase : IAsyncDisposable
     private static readonly SemaphoreSlim TemplateGate = new(1, 1);
     private static string? _templateName;
 
-    private TestDatabase(string name, string connectionString)
+    private readonly bool _onSharedServer;
+
+    private TestDatabase(string name, string connectionString, bool onSharedServer = true)
     {
         Name = name;
         ConnectionString = connectionString;
+        _onSharedServer = onSharedServer;
         DataSource = Database.CreateDataSource(connectionString);
     }
 
@@ -45,9 +48,22 @@ public sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase(name, WithDatabase(name));
     }
 
+    /// <summary>The database of a private server (a test that restarts PostgreSQL), migrated from <c>sql/</c>.</summary>
+    public static async Task<TestDatabase> OnPrivateServerAsync(PrivatePostgres server)
+    {
+        var db = new TestDatabase("postgres", server.ConnectionString, onSharedServer: false);
+        await Migrator.ApplyAsync(db.DataSource);
+        return db;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await DataSource.DisposeAsync();
+        if (!_onSharedServer)
+        {
+            return; // The private server goes with its directory.
+        }
+
         NpgsqlConnection.ClearAllPools();
         try
         {

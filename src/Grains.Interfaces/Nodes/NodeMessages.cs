@@ -1,19 +1,7 @@
-namespace Sajet.Grains.Nodes;
+namespace Sajet.Grains.Interfaces.Nodes;
 
-/// <summary>Grain type names the web front addresses without seeing the grain classes.</summary>
-public static class NodeGrainTypes
+public static class NodeConstants
 {
-    /// <summary>One grain per registered node; key = node id. Polls the node and keeps its health.</summary>
-    public const string Node = Interfaces.GrainTypes.Node;
-
-    /// <summary>One grain per known container; key = VMID. Keeps the container's history (moves, disappearances).</summary>
-    public const string Container = "container";
-
-    /// <summary>The singleton that places tenants waiting for capacity (grain "capacity"/"waiting").</summary>
-    public const string Capacity = Interfaces.GrainTypes.Capacity;
-
-    public const string CapacityKey = Interfaces.GrainTypes.WaitingQueue;
-
     /// <summary>SecretProtector purpose of the Proxmox token secrets in nodes.token_secret_enc.</summary>
     public const string TokenSecretPurpose = "proxmox-token";
 
@@ -21,26 +9,61 @@ public static class NodeGrainTypes
     public const string AlertsChannel = "sajet_alerts";
 }
 
-/// <summary>A node was registered (or re-registered): reset its health bookkeeping and poll at once.</summary>
-public sealed record NodeRegistered(string NodeId);
+/// <summary>
+/// A registered Proxmox node (key = node id): polls it, keeps its health and alerts, reconciles its containers, and
+/// tells the capacity queue when room appears. Registration itself is a row the web front writes in <c>nodes</c>.
+/// </summary>
+[Alias("sajet.node")]
+public interface INodeGrain : IGrainWithStringKey
+{
+    /// <summary>Registered (or re-registered): reset the health bookkeeping and poll at once.</summary>
+    [Alias("registered")]
+    Task RegisteredAsync(Guid commandId);
 
-/// <summary>An operator changed a node (limits, maintenance, token): poll at once so the change shows.</summary>
-public sealed record NodeChanged(string NodeId);
+    /// <summary>An operator changed the node (limits, maintenance, token): poll at once so the change shows.</summary>
+    [Alias("changed")]
+    Task ChangedAsync(Guid commandId);
 
-/// <summary>A node was unregistered: stop polling it.</summary>
-public sealed record NodeRemoved(string NodeId);
+    /// <summary>Unregistered: stop polling.</summary>
+    [Alias("removed")]
+    Task RemovedAsync(Guid commandId);
 
-/// <summary>Sent to grain capacity/waiting when a node came (back) online or freed capacity: waiting tenants may fit now.</summary>
-public sealed record CapacityChanged(string NodeId);
+    /// <summary>Polls now and applies the result (tools, tests); the periodic poll needs no caller.</summary>
+    [Alias("poll-now")]
+    Task PollNowAsync();
 
-/// <summary>To a container grain: HA (or an operator) moved it to another node behind Sajet's back.</summary>
-public sealed record ContainerMoved(int Vmid, string FromNode, string ToNode);
+    [Alias("health")]
+    Task<NodeHealth> GetHealthAsync();
+}
 
-/// <summary>To a container grain: it no longer shows anywhere in the cluster.</summary>
-public sealed record ContainerMissing(int Vmid, string NodeId);
+/// <summary>What the node grain knows of the node's health (nodes.health mirrors Health).</summary>
+[GenerateSerializer, Immutable, Alias("sajet.NodeHealth")]
+public sealed record NodeHealth(
+    [property: Id(0)] string Health,
+    [property: Id(1)] int ConsecutiveFailures,
+    [property: Id(2)] string? LastError,
+    [property: Id(3)] bool Accepting);
 
-/// <summary>To a container grain: it shows in the cluster again after having gone missing.</summary>
-public sealed record ContainerFound(int Vmid, string NodeId);
+/// <summary>One known container (key = VMID): the history of what happened to it behind Sajet's back.</summary>
+[Alias("sajet.container")]
+public interface IContainerGrain : IGrainWithStringKey
+{
+    /// <summary>HA (or an operator) moved it to another node.</summary>
+    [Alias("moved")]
+    Task MovedAsync(string fromNode, string toNode);
 
-/// <summary>The payload of a <see cref="NodeGrainTypes.AlertsChannel"/> notification; State is "raised" or "cleared".</summary>
+    /// <summary>It no longer shows anywhere in the cluster.</summary>
+    [Alias("missing")]
+    Task MissingAsync(string nodeId);
+
+    /// <summary>It shows in the cluster again after having gone missing.</summary>
+    [Alias("found")]
+    Task FoundAsync(string nodeId);
+
+    /// <summary>"present" or "missing".</summary>
+    [Alias("presence")]
+    Task<string> GetPresenceAsync();
+}
+
+/// <summary>The payload of a <see cref="NodeConstants.AlertsChannel"/> notification; State is "raised" or "cleared".</summary>
 public sealed record AlertNotification(string NodeId, string Kind, string Message, string State);

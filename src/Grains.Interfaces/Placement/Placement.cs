@@ -4,7 +4,13 @@ using Npgsql;
 namespace Sajet.Grains.Placement;
 
 /// <summary>What a tenant (or a shared container) needs from a node.</summary>
-public sealed record PlacementRequest(string ReservationKey, int Cores, int MemoryMb, int DiskGb, string? PinnedNode = null);
+[GenerateSerializer, Immutable, Alias("sajet.PlacementRequest")]
+public sealed record PlacementRequest(
+    [property: Id(0)] string ReservationKey,
+    [property: Id(1)] int Cores,
+    [property: Id(2)] int MemoryMb,
+    [property: Id(3)] int DiskGb,
+    [property: Id(4)] string? PinnedNode = null);
 
 /// <summary>A node as placement sees it: limits, observed use and Sajet's reservations.</summary>
 public sealed record NodeSnapshot(

@@ -1,4 +1,6 @@
-using Sajet.Runtime;
+using Sajet.Grains.Interfaces;
+using Sajet.Grains.Interfaces.Nodes;
+using Sajet.Grains.Workflow;
 
 namespace Sajet.Grains.Nodes;
 
@@ -9,7 +11,7 @@ namespace Sajet.Grains.Nodes;
         └──shows on another node: history "moved", stays present
 */
 
-public sealed class ContainerState
+public sealed class ContainerState : WorkflowState
 {
     public string Presence { get; set; } = "present";
 
@@ -17,34 +19,41 @@ public sealed class ContainerState
 }
 
 /// <summary>One known container (key = VMID); keeps the history of what happened to it behind Sajet's back.</summary>
-public sealed class ContainerGrain : Grain<ContainerState>
+// The grain type is stored in Orleans' tables (state, reminders): named here, never derived from the class name.
+[GrainType(GrainTypes.Container)]
+public sealed class ContainerGrain(
+    [PersistentState(GrainTypes.Container)] IPersistentState<ContainerState> store,
+    IServiceProvider services) : WorkflowGrain<ContainerState>(store, services), IContainerGrain
 {
-    public override string? Status => State.Presence;
+    protected override string GrainType => GrainTypes.Container;
 
-    public override Task ReceiveMessageAsync(object message)
+    protected override string? Status => State.Presence;
+
+    public Task MovedAsync(string fromNode, string toNode) => TurnAsync("reconcile", () =>
     {
-        switch (message)
-        {
-            case ContainerMoved m:
-                State.NodeId = m.ToNode;
-                Context.Record(State.Presence, State.Presence, $"Movido de {m.FromNode} a {m.ToNode} fuera de Sajet (p. ej. por HA).", data: new { kind = "moved", m.FromNode, m.ToNode });
-                break;
-            case ContainerMissing m:
-                var before = State.Presence;
-                State.Presence = "missing";
-                State.NodeId = m.NodeId;
-                Context.Record(before, "missing", $"Ya no aparece en el clúster (último nodo {m.NodeId}).", data: new { kind = "missing" });
-                break;
-            case ContainerFound m:
-                var was = State.Presence;
-                State.Presence = "present";
-                State.NodeId = m.NodeId;
-                Context.Record(was, "present", $"Aparece de nuevo en el nodo {m.NodeId}.", data: new { kind = "found" });
-                break;
-            default:
-                return base.ReceiveMessageAsync(message);
-        }
-
+        State.NodeId = toNode;
+        Context.Record(State.Presence, State.Presence, $"Movido de {fromNode} a {toNode} fuera de Sajet (p. ej. por HA).",
+            data: new { kind = "moved", fromNode, toNode });
         return Task.CompletedTask;
-    }
+    });
+
+    public Task MissingAsync(string nodeId) => TurnAsync("reconcile", () =>
+    {
+        var before = State.Presence;
+        State.Presence = "missing";
+        State.NodeId = nodeId;
+        Context.Record(before, "missing", $"Ya no aparece en el clúster (último nodo {nodeId}).", data: new { kind = "missing" });
+        return Task.CompletedTask;
+    });
+
+    public Task<string> GetPresenceAsync() => Task.FromResult(State.Presence);
+
+    public Task FoundAsync(string nodeId) => TurnAsync("reconcile", () =>
+    {
+        var was = State.Presence;
+        State.Presence = "present";
+        State.NodeId = nodeId;
+        Context.Record(was, "present", $"Aparece de nuevo en el nodo {nodeId}.", data: new { kind = "found" });
+        return Task.CompletedTask;
+    });
 }

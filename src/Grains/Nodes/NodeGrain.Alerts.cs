@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using Sajet.Grains.Interfaces.Nodes;
 
 namespace Sajet.Grains.Nodes;
 
@@ -115,7 +116,7 @@ public sealed partial class NodeGrain
     private static async Task NotifyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string payload, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(NotifySql, conn, tx);
-        cmd.Parameters.AddWithValue("channel", NodeGrainTypes.AlertsChannel);
+        cmd.Parameters.AddWithValue("channel", NodeConstants.AlertsChannel);
         cmd.Parameters.AddWithValue("payload", payload);
         await cmd.ExecuteNonQueryAsync(ct);
     }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
-using Sajet.Runtime;
+using Sajet.Grains.Interfaces.Nodes;
 
 namespace Sajet.Grains.Nodes;
 
@@ -65,6 +65,9 @@ public sealed partial class NodeGrain
         WHERE c.vmid = u.vmid AND c.node_id = @id
         """;
 
+    private static IContainerGrain ContainerGrainOf(IGrainFactory grains, int vmid) =>
+        grains.GetGrain<IContainerGrain>(vmid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     private async Task ReconcileAsync(NpgsqlConnection conn, NpgsqlTransaction tx, NodeTarget target, NodeObservation o, CancellationToken ct)
     {
         var id = Context.Key;
@@ -110,8 +113,9 @@ public sealed partial class NodeGrain
                     await move.ExecuteNonQueryAsync(ct);
                 }
 
-                Context.Send(new GrainId(NodeGrainTypes.Container, vmid.ToString(System.Globalization.CultureInfo.InvariantCulture)), new ContainerMoved(vmid, from, id));
-                logger.LogInformation("Container {Vmid} moved from node {From} to node {Node} outside Sajet", vmid, from, id);
+                var (movedVmid, movedFrom) = (vmid, from);
+                Context.After(grains => ContainerGrainOf(grains, movedVmid).MovedAsync(movedFrom, id));
+                Log.LogInformation("Container {Vmid} moved from node {From} to node {Node} outside Sajet", vmid, from, id);
             }
         }
 
@@ -142,8 +146,9 @@ public sealed partial class NodeGrain
             await r.CloseAsync();
             foreach (var vmid in missing)
             {
-                Context.Send(new GrainId(NodeGrainTypes.Container, vmid.ToString(System.Globalization.CultureInfo.InvariantCulture)), new ContainerMissing(vmid, id));
-                logger.LogWarning("Container {Vmid} of node {Node} is missing from the cluster", vmid, id);
+                var missingVmid = vmid;
+                Context.After(grains => ContainerGrainOf(grains, missingVmid).MissingAsync(id));
+                Log.LogWarning("Container {Vmid} of node {Node} is missing from the cluster", vmid, id);
             }
         }
 
@@ -160,7 +165,8 @@ public sealed partial class NodeGrain
             await r.CloseAsync();
             foreach (var vmid in found)
             {
-                Context.Send(new GrainId(NodeGrainTypes.Container, vmid.ToString(System.Globalization.CultureInfo.InvariantCulture)), new ContainerFound(vmid, id));
+                var foundVmid = vmid;
+                Context.After(grains => ContainerGrainOf(grains, foundVmid).FoundAsync(id));
             }
         }
 

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Sajet.Runtime;
+using Sajet.Grains.Interfaces;
+using Sajet.Grains.Interfaces.Nodes;
+using Sajet.Grains.Workflow;
 
 namespace Sajet.Grains.Nodes;
 
@@ -13,11 +15,14 @@ namespace Sajet.Grains.Nodes;
         │                   │                    ▲
         └──N failures───────┴──N failures────────┘   (N = nodes.offline_after_failures)
 
- The "poll" reminder fires forever every nodes.poll_interval_seconds: a failed poll is recorded and rescheduled
- like a successful one, never retried with backoff, so a node that comes back is seen at the next interval.
+ While the node is registered it is polled every nodes.poll_interval_seconds by a grain timer; a failed poll is recorded
+ like a successful one, never retried with backoff, so a node that comes back is seen at the next interval. The "poll"
+ reminder (registered with the node, unregistered with it) only brings the grain back after a crash or deactivation;
+ the poll cadence is not written anywhere, so a poll costs one commit (its domain transaction) unless health changed,
+ which also writes the state and projects nodes.health with the history row.
 */
 
-public sealed class NodeState
+public sealed class NodeState : WorkflowState
 {
     public string Health { get; set; } = "unknown";
 
@@ -30,6 +35,8 @@ public sealed class NodeState
     /// <summary>Whether the node could take new containers after the last poll (online, not in maintenance, storage and template present).</summary>
     public bool Accepting { get; set; }
 
+    public bool Registered { get; set; }
+
     public int ReservedCores { get; set; }
 
     public long ReservedMemoryMb { get; set; }
@@ -40,74 +47,160 @@ public sealed class NodeState
 }
 
 /// <summary>
-/// A Proxmox node: polls it outside the lock, then (under the lock, in one transaction) writes observed use into
-/// <c>nodes</c>, a sample, alerts with hysteresis, reconciles the <c>containers</c> table with the cluster, keeps
-/// sample retention, and tells the capacity grain when room appears.
+/// A Proxmox node: polls it, then in one transaction writes observed use into <c>nodes</c>, a sample, alerts with
+/// hysteresis, reconciles the <c>containers</c> table with the cluster, keeps sample retention, and tells the capacity
+/// queue when room appears.
 /// </summary>
-public sealed partial class NodeGrain(NodePoller poller, CapacityNotifier capacity, ILogger<NodeGrain> logger) : Grain<NodeState>
+// The grain type is stored in Orleans' tables (state, reminders): named here, never derived from the class name.
+[GrainType(GrainTypes.Node)]
+public sealed partial class NodeGrain(
+    [PersistentState(GrainTypes.Node)] IPersistentState<NodeState> store,
+    NodePoller poller,
+    IServiceProvider services) : WorkflowGrain<NodeState>(store, services), INodeGrain
 {
     public const string PollReminder = "poll";
+    // What the node's row and the settings say about how to reach and judge it, read once and kept between polls (a
+    // poll then costs one transaction). Dropped when the operator changes the node or the settings (ChangedAsync),
+    // when the row is found gone, and after TargetLifetime as a safety net.
+    private static readonly TimeSpan TargetLifetime = TimeSpan.FromMinutes(10);
+    private (NodeTarget Target, NodePollSettings Settings, DateTimeOffset ReadAt)? _target;
+    private IGrainTimer? _pollTimer;
+    private TimeSpan _pollInterval;
 
-    public override string? Status => State.Health;
+    protected override string GrainType => GrainTypes.Node;
 
-    public override Task ReceiveMessageAsync(object message)
+    protected override string? Status => State.Health;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        switch (message)
+        await base.OnActivateAsync(cancellationToken);
+        if (State.Registered)
         {
-            case NodeRegistered:
-                State.ConsecutiveFailures = 0;
-                State.LastError = null;
-                State.Accepting = false;
-                Context.SetReminder(PollReminder, TimeSpan.Zero, maxAttempts: 1000);
-                break;
-            case NodeChanged:
-                Context.SetReminder(PollReminder, TimeSpan.Zero, maxAttempts: 1000);
-                break;
-            case NodeRemoved:
-                Context.CancelReminder(PollReminder);
-                State.Accepting = false;
-                break;
-            default:
-                return base.ReceiveMessageAsync(message);
+            StartPolling(TimeSpan.Zero, NodePollSettings.Default.PollInterval);
+        }
+    }
+
+    public async Task RegisteredAsync(Guid commandId)
+    {
+        _target = null;
+        await CommandAsync(commandId, "operator", () =>
+        {
+            State.Registered = true;
+            State.ConsecutiveFailures = 0;
+            State.LastError = null;
+            State.Accepting = false;
+            return Task.CompletedTask;
+        });
+        await this.RegisterOrUpdateReminder(PollReminder, Workflow.WakePeriod, Workflow.WakePeriod);
+        StartPolling(TimeSpan.Zero, _pollInterval > TimeSpan.Zero ? _pollInterval : NodePollSettings.Default.PollInterval);
+    }
+
+    public async Task ChangedAsync(Guid commandId)
+    {
+        _target = null;
+        if (!State.Registered)
+        {
+            await RegisteredAsync(commandId);
+            return;
+        }
+
+        StartPolling(TimeSpan.Zero, _pollInterval > TimeSpan.Zero ? _pollInterval : NodePollSettings.Default.PollInterval);
+    }
+
+    public async Task RemovedAsync(Guid commandId)
+    {
+        await CommandAsync(commandId, "operator", () =>
+        {
+            State.Registered = false;
+            State.Accepting = false;
+            return Task.CompletedTask;
+        });
+        await StopPollingAsync();
+    }
+
+    public Task PollNowAsync() => PollAsync();
+
+    public Task<NodeHealth> GetHealthAsync() => Task.FromResult(new NodeHealth(State.Health, State.ConsecutiveFailures, State.LastError, State.Accepting));
+
+    protected override Task OnReminderAsync(string reminderName)
+    {
+        // The reminder only proves the grain is alive somewhere; activation (OnActivateAsync) restarted polling.
+        if (reminderName == PollReminder && !State.Registered)
+        {
+            return StopPollingAsync();
         }
 
         return Task.CompletedTask;
     }
 
-    public override async Task<ReminderResult> ReceiveReminderAsync(ReminderFiring firing, CancellationToken ct)
+    private void StartPolling(TimeSpan dueIn, TimeSpan interval)
     {
-        if (firing.Name != PollReminder)
+        _pollInterval = interval;
+        if (_pollTimer is null)
         {
-            return ReminderResult.Done();
+            _pollTimer = this.RegisterGrainTimer(static (grain, ct) => grain.PollAsync(), this,
+                new GrainTimerCreationOptions(dueIn, interval) { Interleave = false, KeepAlive = true });
+        }
+        else
+        {
+            _pollTimer.Change(dueIn, interval);
+        }
+    }
+
+    private async Task StopPollingAsync()
+    {
+        _pollTimer?.Dispose();
+        _pollTimer = null;
+        if (await this.GetReminder(PollReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private async Task PollAsync()
+    {
+        if (_target is not { } cached || Clock.GetUtcNow() - cached.ReadAt > TargetLifetime)
+        {
+            var read = await poller.ReadTargetAsync(Key, Lifetime);
+            _target = read is { } r ? (r.Target, r.Settings, Clock.GetUtcNow()) : null;
         }
 
-        var read = await poller.ReadTargetAsync(Context.Key, ct);
-        if (read is not { } found)
+        if (_target is not { } found)
         {
-            // Unregistered: the reminder ends with the node.
-            return ReminderResult.Done();
+            // Unregistered (the row is gone): polling ends with the node.
+            if (State.Registered)
+            {
+                await TurnAsync("poll", () => { State.Registered = false; State.Accepting = false; return Task.CompletedTask; });
+            }
+
+            await StopPollingAsync();
+            return;
         }
 
-        var (target, settings) = found;
+        var (target, settings, _) = found;
+        if (settings.PollInterval != _pollInterval)
+        {
+            StartPolling(settings.PollInterval, settings.PollInterval);
+        }
+
         NodePoll poll;
         try
         {
-            poll = NodePoll.Ok(await poller.ObserveAsync(target, ct));
+            poll = NodePoll.Ok(await poller.ObserveAsync(target, Lifetime));
         }
-        catch (Exception ex) when (!ct.IsCancellationRequested)
+        catch (Exception ex) when (!Lifetime.IsCancellationRequested)
         {
-            logger.LogWarning("Poll of node {Node} ({PveNode}) failed: {Error}", target.Id, target.PveNode, ex.Message);
+            Log.LogWarning("Poll of node {Node} ({PveNode}) failed: {Error}", target.Id, target.PveNode, ex.Message);
             poll = NodePoll.Failed(NodePoller.Describe(ex));
         }
 
-        return ReminderResult.Reschedule(settings.PollInterval, g => ((NodeGrain)g).ApplyPollAsync(target, poll, settings));
+        await TurnAsync("poll", () => ApplyPollAsync(target, poll, settings));
     }
 
-    /// <summary>Applies one poll under the grain's lock, in the transaction that finishes the firing.</summary>
-    public async Task ApplyPollAsync(NodeTarget target, NodePoll poll, NodePollSettings settings, CancellationToken ct = default)
+    /// <summary>Applies one poll inside the grain's turn, in the turn's transaction.</summary>
+    private async Task ApplyPollAsync(NodeTarget target, NodePoll poll, NodePollSettings settings, CancellationToken ct = default)
     {
-        var conn = Context.Connection ?? throw new InvalidOperationException("ApplyPollAsync runs inside a grain call");
-        var tx = Context.Transaction!;
+        var (conn, tx) = await Context.DbAsync();
         if (poll.Observation is { } observation)
         {
             await ApplySuccessAsync(conn, tx, target, observation, settings, ct);
@@ -127,7 +220,8 @@ public sealed partial class NodeGrain(NodePoller poller, CapacityNotifier capaci
             exists.Parameters.AddWithValue("id", id);
             if (await exists.ExecuteScalarAsync(ct) is not true)
             {
-                return; // Unregistered while the poll ran.
+                _target = null; // Unregistered while the poll ran: the next poll reads that and stops.
+                return;
             }
         }
 
@@ -152,10 +246,15 @@ public sealed partial class NodeGrain(NodePoller poller, CapacityNotifier capaci
         State.Health = "online";
         State.ConsecutiveFailures = 0;
         State.LastError = null;
+        if (node.Health != State.Health)
+        {
+            Context.Project(); // A re-registered node's new row starts "unknown" whatever the grain last announced.
+        }
+
         if (before != "online")
         {
             Context.Record(before, "online", before == "offline" ? "El nodo responde de nuevo." : "Primer sondeo correcto.", data: new { o.PveVersion, o.Cores });
-            logger.LogInformation("Node {Node} is online (was {Health})", id, before);
+            Log.LogInformation("Node {Node} is online (was {Health})", id, before);
         }
 
         var accepting = !node.Maintenance && o.StoragePresent && o.TemplatePresent;
@@ -163,7 +262,7 @@ public sealed partial class NodeGrain(NodePoller poller, CapacityNotifier capaci
             || node.ReservedDiskGb < State.ReservedDiskGb || node.ReservedContainers < State.ReservedContainers;
         if (accepting && (!State.Accepting || released || clearedResource))
         {
-            capacity.Notify(Context, id);
+            Context.After(grains => grains.GetGrain<ICapacityGrain>(GrainTypes.WaitingQueue).CapacityChangedAsync(id));
         }
 
         State.Accepting = accepting;
@@ -179,14 +278,13 @@ public sealed partial class NodeGrain(NodePoller poller, CapacityNotifier capaci
         State.ConsecutiveFailures++;
         State.LastError = error;
         var goesOffline = State.ConsecutiveFailures >= settings.OfflineAfterFailures && State.Health != "offline";
-        await using (var cmd = new NpgsqlCommand(
-            "UPDATE nodes SET last_error = @error, health = CASE WHEN @offline THEN 'offline' ELSE health END, updated_at = now() WHERE id = @id", conn, tx))
+        await using (var cmd = new NpgsqlCommand("UPDATE nodes SET last_error = @error, updated_at = now() WHERE id = @id", conn, tx))
         {
             cmd.Parameters.AddWithValue("id", id);
             cmd.Parameters.AddWithValue("error", error);
-            cmd.Parameters.AddWithValue("offline", goesOffline);
             if (await cmd.ExecuteNonQueryAsync(ct) == 0)
             {
+                _target = null; // Unregistered: the next poll reads that and stops.
                 return;
             }
         }
@@ -202,10 +300,22 @@ public sealed partial class NodeGrain(NodePoller poller, CapacityNotifier capaci
         var message = string.Create(CultureInfo.InvariantCulture, $"El nodo {id} no responde tras {State.ConsecutiveFailures} intentos: {error}");
         await RaiseAlertAsync(conn, tx, id, "offline", message, null, ct);
         Context.Record(before, "offline", message, data: new { failures = State.ConsecutiveFailures });
-        logger.LogWarning("Node {Node} is offline after {Failures} failed polls", id, State.ConsecutiveFailures);
+        Log.LogWarning("Node {Node} is offline after {Failures} failed polls", id, State.ConsecutiveFailures);
     }
 
-    private sealed record ObservedRow(bool Maintenance, int ReservedCores, long ReservedMemoryMb, long ReservedDiskGb, int ReservedContainers);
+    /// <summary>
+    /// nodes.health is this grain's read model, written with its history after the state write (so a page never shows a
+    /// health the history does not explain). Placement reads it; everything else in the row is the poll's domain data.
+    /// </summary>
+    protected override async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        await using var cmd = new NpgsqlCommand("UPDATE nodes SET health = @health, updated_at = now() WHERE id = @id", connection, transaction);
+        cmd.Parameters.AddWithValue("id", Key);
+        cmd.Parameters.AddWithValue("health", State.Health);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    private sealed record ObservedRow(bool Maintenance, int ReservedCores, long ReservedMemoryMb, long ReservedDiskGb, int ReservedContainers, string Health);
 
     private const string UpdateObservedSql = """
         UPDATE nodes SET
@@ -213,9 +323,9 @@ public sealed partial class NodeGrain(NodePoller poller, CapacityNotifier capaci
             cpu_used = @cpu, memory_used = @memory_used, disk_used = @disk_used,
             storage_present = @storage_present, template_present = @template_present,
             pve_version = coalesce(@pve_version, pve_version), metrics_at = now(),
-            health = 'online', last_error = NULL, updated_at = now()
+            last_error = NULL, updated_at = now()
         WHERE id = @id
-        RETURNING maintenance, reserved_cores, reserved_memory_mb, reserved_disk_gb, reserved_containers;
+        RETURNING maintenance, reserved_cores, reserved_memory_mb, reserved_disk_gb, reserved_containers, health;
         """;
 
     private const string InsertSampleSql = """
@@ -252,12 +362,12 @@ public sealed partial class NodeGrain(NodePoller poller, CapacityNotifier capaci
         await using var r = await batch.ExecuteReaderAsync(ct);
         if (await r.ReadAsync(ct))
         {
-            row = new ObservedRow(r.GetBoolean(0), r.GetInt32(1), r.GetInt64(2), r.GetInt64(3), r.GetInt32(4));
+            row = new ObservedRow(r.GetBoolean(0), r.GetInt32(1), r.GetInt64(2), r.GetInt64(3), r.GetInt32(4), r.GetString(5));
         }
 
         return row;
     }
 
     internal static string Notification(string nodeId, string kind, string message, string state) =>
-        JsonSerializer.Serialize(new AlertNotification(nodeId, kind, message, state), GrainJson.Options);
+        JsonSerializer.Serialize(new AlertNotification(nodeId, kind, message, state), WorkflowJson.Options);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.Integrations.Proxmox;
+using Sajet.Grains.Interfaces.Nodes;
 using Sajet.Runtime.Secrets;
 
 namespace Sajet.Grains.Nodes;
@@ -61,7 +62,7 @@ public sealed record NodePoll(NodeObservation? Observation, string? Error)
 /// </summary>
 public sealed class NodePoller(NpgsqlDataSource db, SecretProtector secrets, IOptions<ProxmoxOptions> options, ILoggerFactory loggers) : IDisposable
 {
-    public const string TokenPurpose = NodeGrainTypes.TokenSecretPurpose;
+    public const string TokenPurpose = NodeConstants.TokenSecretPurpose;
 
     /// <summary>The tag Sajet puts on every container it creates; untagged unknown guests are not Sajet's business.</summary>
     public const string SajetTag = "sajet";

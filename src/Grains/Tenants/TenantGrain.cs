@@ -28,12 +28,12 @@ using Sajet.Grains.Provisioning;
 using Sajet.Integrations.Odoo;
 using Sajet.Integrations.Proxmox;
 using Sajet.Integrations.Stripe;
-using Sajet.Runtime;
+using Sajet.Grains.Workflow;
 using Sajet.Runtime.Secrets;
 
 namespace Sajet.Grains.Tenants;
 
-public sealed class TenantState
+public sealed class TenantState : WorkflowState
 {
     public string Status { get; set; } = TenantStatus.Pending;
     public string Subdomain { get; set; } = "";
@@ -64,6 +64,9 @@ public sealed class TenantState
     public DateTimeOffset? WaitingSince { get; set; }
     public string? FailReason { get; set; }
 
+    /// <summary>An abandoned signup gave its subdomain back (projected to tenants.subdomain_released).</summary>
+    public bool SubdomainReleased { get; set; }
+
     /// <summary>True once whatever a failed attempt made has been removed; admin retry waits for it.</summary>
     public bool Compensated { get; set; } = true;
 }
@@ -71,12 +74,15 @@ public sealed class TenantState
 /// <summary>What Stripe's current objects say about a tenant's payment.</summary>
 public sealed record BillingFacts(string? SessionStatus, string? PaymentStatus, string? SubscriptionId, string? SubscriptionStatus);
 
+// The grain type is stored in Orleans' tables (state, reminders): named here, never derived from the class name.
+[GrainType(GrainTypes.Tenant)]
 public sealed class TenantGrain(
+    [PersistentState(GrainTypes.Tenant)] IPersistentState<TenantState> store,
     Provisioner provisioner,
     StripeClient stripe,
     SecretProtector secrets,
     IOptions<TenantOptions> options,
-    ILogger<TenantGrain> logger) : Grain<TenantState>
+    IServiceProvider services) : WorkflowGrain<TenantState>(store, services), ITenantGrain
 {
     public const string OdooPasswordPurpose = "odoo-admin";
 
@@ -90,7 +96,9 @@ public sealed class TenantGrain(
 
     private const string SyncIndexSql = """
         UPDATE tenants SET status = @status, node_id = @node, vmid = @vmid, url = @url, subscription_id = @subscription,
-            waiting_since = @waiting, updated_at = now()
+            waiting_since = @waiting, step = @step, fail_reason = @fail_reason,
+            subdomain_released = subdomain_released OR @released, odoo_password_protected = @password,
+            compensated = @compensated, updated_at = now()
         WHERE id = @id
         """;
 
@@ -107,51 +115,66 @@ public sealed class TenantGrain(
 
     private TenantOptions Options => options.Value;
 
+    protected override string GrainType => GrainTypes.Tenant;
+
     // A Stripe event can arrive before the signup message: until signed up the grain has no state name to show.
-    public override string? Status => State.Subdomain.Length == 0 ? null : State.Status;
+    protected override string? Status => State.Subdomain.Length == 0 ? null : State.Status;
 
     // ───────────────────────────── messages (under the lock) ─────────────────────────────
 
-    public override async Task ReceiveMessageAsync(object message)
-    {
-        switch (message)
-        {
-            case TenantSignedUp m:
-                SignedUp(m);
-                break;
-            case StripeEventReceived m:
-                State.LastStripeEventId = m.EventId;
-                Context.Record(State.Status, null, $"Evento de Stripe recibido: {m.Type}", m.EventId);
-                Context.SetReminder(BillingReminder, TimeSpan.Zero, maxAttempts: 20);
-                break;
-            case CheckoutReturned m when m.SessionId == State.CheckoutSessionId:
-                // Each open /success page sends this every few seconds: Stripe is asked once per interval at most.
-                if (State.CheckoutCheckedAt is not { } last || Context.Now - last >= Options.CheckoutRecheckInterval)
-                {
-                    State.CheckoutCheckedAt = Context.Now;
-                    Context.SetReminder(BillingReminder, TimeSpan.Zero, maxAttempts: 20);
-                }
+    public Task SignedUpAsync(Guid commandId, TenantSignedUp command) =>
+        CommandAsync(commandId, "signup", () => { SignedUp(command); return Task.CompletedTask; }, command.CheckoutSessionId);
 
-                break;
-            case CheckoutReturned:
-                break;
-            case ResolveTenant m:
-                await ResolveAsync(m);
-                break;
-            case SuspendTenant m when State.Status is TenantStatus.Active or TenantStatus.PastDue:
-                await MoveAsync(TenantStatus.Suspended, $"Suspendido por {m.Actor}");
-                break;
-            case ResumeTenant m when State.Status == TenantStatus.Suspended:
-                await MoveAsync(TenantStatus.Active, $"Reactivado por {m.Actor}");
-                break;
-            case SuspendTenant or ResumeTenant:
-                Context.Record(State.Status, null, $"Acción ignorada en estado {State.Status}");
-                break;
-            default:
-                await base.ReceiveMessageAsync(message);
-                break;
+    public Task StripeEventAsync(Guid commandId, StripeEventReceived command) => CommandAsync(commandId, "stripe", () =>
+    {
+        State.LastStripeEventId = command.EventId;
+        Context.Record(State.Status, null, $"Evento de Stripe recibido: {command.Type}", command.EventId);
+        Context.Schedule(BillingReminder, TimeSpan.Zero, 20);
+        return Task.CompletedTask;
+    }, command.EventId);
+
+    public Task CheckoutReturnedAsync(Guid commandId, CheckoutReturned command) => CommandAsync(commandId, "checkout", () =>
+    {
+        // Each open /success page sends this every few seconds: Stripe is asked once per interval at most.
+        if (command.SessionId == State.CheckoutSessionId
+            && (State.CheckoutCheckedAt is not { } last || Context.Now - last >= Options.CheckoutRecheckInterval))
+        {
+            State.CheckoutCheckedAt = Context.Now;
+            Context.Schedule(BillingReminder, TimeSpan.Zero, 20);
         }
-    }
+
+        return Task.CompletedTask;
+    });
+
+    public Task ResolveAsync(Guid commandId, ResolveTenant command) => CommandAsync(commandId, command.Actor, () => ResolveAsync(command));
+
+    public Task SuspendAsync(Guid commandId, SuspendTenant command) => CommandAsync(commandId, command.Actor, async () =>
+    {
+        if (State.Status is TenantStatus.Active or TenantStatus.PastDue)
+        {
+            await MoveAsync(TenantStatus.Suspended, $"Suspendido por {command.Actor}");
+        }
+        else
+        {
+            Context.Record(State.Status, null, $"Acción ignorada en estado {State.Status}");
+        }
+    });
+
+    public Task ResumeAsync(Guid commandId, ResumeTenant command) => CommandAsync(commandId, command.Actor, async () =>
+    {
+        if (State.Status == TenantStatus.Suspended)
+        {
+            await MoveAsync(TenantStatus.Active, $"Reactivado por {command.Actor}");
+        }
+        else
+        {
+            Context.Record(State.Status, null, $"Acción ignorada en estado {State.Status}");
+        }
+    });
+
+    public Task<string?> GetStatusAsync() => Task.FromResult(Status);
+
+    public Task<IReadOnlyList<string>> GetScheduledAsync() => Task.FromResult<IReadOnlyList<string>>([.. State.Timers.Keys]);
 
     private void SignedUp(TenantSignedUp m)
     {
@@ -171,8 +194,8 @@ public sealed class TenantGrain(
         State.CreatedAt = Context.Now;
         State.Status = TenantStatus.Pending;
         Context.Record(null, TenantStatus.Pending, $"Alta de {m.CompanyName} ({m.Subdomain}, plan {m.PlanId}); esperando el pago", m.CheckoutSessionId);
-        Context.SetReminder(ReconcileReminder, Options.ReconcileFirstInterval, maxAttempts: 50);
-        Context.SetReminder(ReleaseReminder, Options.AbandonAfter, maxAttempts: 20);
+        Context.Schedule(ReconcileReminder, Options.ReconcileFirstInterval, 50);
+        Context.Schedule(ReleaseReminder, Options.AbandonAfter, 20);
     }
 
     private async Task ResolveAsync(ResolveTenant m)
@@ -203,8 +226,12 @@ public sealed class TenantGrain(
 
     // ───────────────────────────── placement (under the lock) ─────────────────────────────
 
-    /// <summary>Called by the capacity grain (first-come first-served) and by the periodic check while waiting.</summary>
-    public async Task<bool> RetryPlacementIfWaitingAsync()
+    /// <summary>Called by the capacity grain (first-come first-served).</summary>
+    public Task<bool> RetryPlacementIfWaitingAsync(string reason) => State.Status != TenantStatus.WaitingForCapacity
+        ? Task.FromResult(false)
+        : TurnAsync("capacity", reason, RetryPlacementIfWaitingAsync);
+
+    private async Task<bool> RetryPlacementIfWaitingAsync()
     {
         if (State.Status != TenantStatus.WaitingForCapacity)
         {
@@ -217,8 +244,7 @@ public sealed class TenantGrain(
 
     private async Task PlaceAsync(string? pinnedNode)
     {
-        var conn = Context.Connection!;
-        var tx = Context.Transaction!;
+        var (conn, tx) = await Context.DbAsync();
         if (State.Status != TenantStatus.Placing)
         {
             await MoveAsync(TenantStatus.Placing, pinnedNode is null ? "Buscando un nodo" : $"Buscando sitio en {pinnedNode}");
@@ -252,8 +278,8 @@ public sealed class TenantGrain(
             State.WaitingSince ??= Context.Now;
             State.Status = TenantStatus.WaitingForCapacity;
             Context.Record(TenantStatus.Placing, TenantStatus.WaitingForCapacity, decision.Summary, data: why);
-            Context.SetReminder(WaitingReminder, Options.WaitingRecheck, maxAttempts: 1000);
-            SyncIndex();
+            Context.Schedule(WaitingReminder, Options.WaitingRecheck, 1000);
+            Context.Project();
             return;
         }
 
@@ -262,7 +288,7 @@ public sealed class TenantGrain(
         State.ReservationKey = key;
         State.Kind = shared ? "shared" : "dedicated";
         State.WaitingSince = null;
-        Context.CancelReminder(WaitingReminder);
+        Context.Unschedule(WaitingReminder);
         if (shared)
         {
             State.SharedCreator = true;
@@ -282,7 +308,7 @@ public sealed class TenantGrain(
         Context.Record(TenantStatus.Placing, TenantStatus.Provisioning,
             shared ? $"{decision.Summary} Nuevo contenedor compartido {hostname}." : decision.Summary, data: why);
         ScheduleStep(TimeSpan.Zero);
-        SyncIndex();
+        Context.Project();
     }
 
     private async Task<bool> TryJoinSharedAsync(NpgsqlConnection conn, NpgsqlTransaction tx)
@@ -305,11 +331,11 @@ public sealed class TenantGrain(
         State.Compensated = false;
         State.Status = TenantStatus.Provisioning;
         State.Step = running ? "create_database" : "await_shared";
-        Context.CancelReminder(WaitingReminder);
+        Context.Unschedule(WaitingReminder);
         Context.Record(TenantStatus.Placing, TenantStatus.Provisioning,
             $"Base de datos en el contenedor compartido {State.Hostname} (nodo {State.NodeId}){(running ? "" : ", que aún se está creando")}.");
         ScheduleStep(TimeSpan.Zero);
-        SyncIndex();
+        Context.Project();
         return true;
     }
 
@@ -341,28 +367,28 @@ public sealed class TenantGrain(
 
     // ───────────────────────────── reminders (outside the lock) ─────────────────────────────
 
-    public override async Task<ReminderResult> ReceiveReminderAsync(ReminderFiring firing, CancellationToken ct) => firing.Name switch
+    protected override async Task<TimerResult> OnTimerAsync(TimerFiring firing, CancellationToken ct) => firing.Name switch
     {
         StepReminder => await StepAsync(firing, ct),
         BillingReminder => await BillingAsync(reconcile: false, ct),
         ReconcileReminder => await BillingAsync(reconcile: true, ct),
         CompensateReminder => await CompensateAsync(ct),
         RefundReminder => await RefundAsync(ct),
-        ReleaseReminder => ReminderResult.Done<TenantGrain>(g => g.AbandonIfUnpaid()),
-        WaitingReminder => ReminderResult.Done(async g => await ((TenantGrain)g).RetryPlacementIfWaitingAsync()),
-        _ => ReminderResult.Done(),
+        ReleaseReminder => TimerResult.Done(AbandonIfUnpaidAsync),
+        WaitingReminder => TimerResult.Done(() => RetryPlacementIfWaitingAsync()),
+        _ => TimerResult.Done(),
     };
 
-    private async Task<ReminderResult> StepAsync(ReminderFiring firing, CancellationToken ct)
+    private async Task<TimerResult> StepAsync(TimerFiring firing, CancellationToken ct)
     {
         if (State.Status is TenantStatus.Paid or TenantStatus.Placing)
         {
-            return ReminderResult.Done(async g => await ((TenantGrain)g).PlaceIfStillPaidAsync());
+            return TimerResult.Done(() => PlaceIfStillPaidAsync());
         }
 
         if (State.Status != TenantStatus.Provisioning || State.Step is null || State.NodeId is null || State.Hostname is null)
         {
-            return ReminderResult.Done();
+            return TimerResult.Done();
         }
 
         var step = State.Step;
@@ -378,14 +404,14 @@ public sealed class TenantGrain(
                         ? new ContainerSpec(hostname, Options.SharedCores, Options.SharedMemoryMb, Options.SharedDiskGb, [Provisioner.SajetTag, "shared"])
                         : new ContainerSpec(hostname, plan.Cores, plan.MemoryMb, plan.DiskGb, [Provisioner.SajetTag, "tenant"]);
                     var created = await provisioner.EnsureContainerAsync(node, spec, ct);
-                    return ReminderResult.Done<TenantGrain>(g => g.ContainerCreated(step, created));
+                    return TimerResult.Done(() => ContainerCreatedAsync(step, created));
                 case "start_container":
                     var startUpid = await provisioner.EnsureStartedAsync(node, hostname, ct);
-                    return ReminderResult.Done<TenantGrain>(g => g.StepPassed(step, "start_container", "await_odoo",
+                    return TimerResult.Done(() => StepPassed(step, "start_container", "await_odoo",
                         startUpid is null ? "El contenedor ya estaba en marcha" : "Contenedor arrancado", startUpid));
                 case "await_odoo":
                     var version = await provisioner.Odoo(hostname, State.Vmid, State.PveNode).ServerVersionAsync(ct);
-                    return ReminderResult.Done(async g => await ((TenantGrain)g).OdooReadyAsync(step, version));
+                    return TimerResult.Done(() => OdooReadyAsync(step, version));
                 case "await_shared":
                     return await AwaitSharedAsync(step, hostname, ct);
                 case "create_database":
@@ -393,24 +419,24 @@ public sealed class TenantGrain(
                 case "verify":
                     return await VerifyAsync(step, hostname, ct);
                 default:
-                    return ReminderResult.GiveUp($"unknown provisioning step '{step}'");
+                    return TimerResult.GiveUp($"unknown provisioning step '{step}'");
             }
         }
         catch (Exception ex) when (IsPermanent(ex))
         {
-            return ReminderResult.GiveUp($"{step}: {ex.Message}");
+            return TimerResult.GiveUp($"{step}: {ex.Message}");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogWarning("Tenant {TenantId} step {Step} failed (attempt {Attempt}): {Error}", Context.Key, step, firing.Attempt, ex.Message);
-            return ReminderResult.Retry($"{step}: {ex.Message}", Options.StepRetryDelay * firing.Attempt);
+            Log.LogWarning("Tenant {TenantId} step {Step} failed (attempt {Attempt}): {Error}", Context.Key, step, firing.Attempt, ex.Message);
+            return TimerResult.Retry($"{step}: {ex.Message}", Options.StepRetryDelay * firing.Attempt);
         }
     }
 
     /// <summary>Errors a retry cannot fix: the request itself is wrong (bad parameters, missing template).</summary>
     private static bool IsPermanent(Exception ex) => ex is ProxmoxParameterException or ProxmoxAuthenticationException or ProxmoxPermissionException;
 
-    private async Task<ReminderResult> AwaitSharedAsync(string step, string hostname, CancellationToken ct)
+    private async Task<TimerResult> AwaitSharedAsync(string step, string hostname, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
         await using var cmd = conn.CreateCommand();
@@ -421,13 +447,13 @@ public sealed class TenantGrain(
         var vmid = status == "deleted" || r.IsDBNull(1) ? (int?)null : r.GetInt32(1);
         return status switch
         {
-            "running" => ReminderResult.Done<TenantGrain>(g => g.StepPassed(step, "await_shared", "create_database", $"Contenedor compartido {hostname} listo", null, vmid)),
-            "creating" => ReminderResult.Snooze(TimeSpan.FromSeconds(2)),
-            _ => ReminderResult.Done(async g => await ((TenantGrain)g).SharedContainerLostAsync(step)),
+            "running" => TimerResult.Done(() => StepPassed(step, "await_shared", "create_database", $"Contenedor compartido {hostname} listo", null, vmid)),
+            "creating" => TimerResult.Snooze(TimeSpan.FromSeconds(2)),
+            _ => TimerResult.Done(() => SharedContainerLostAsync(step)),
         };
     }
 
-    private async Task<ReminderResult> CreateDatabaseAsync(string step, string hostname, CancellationToken ct)
+    private async Task<TimerResult> CreateDatabaseAsync(string step, string hostname, CancellationToken ct)
     {
         var odoo = provisioner.Odoo(hostname, State.Vmid, State.PveNode);
         var db = State.Subdomain;
@@ -437,11 +463,11 @@ public sealed class TenantGrain(
             // An earlier attempt created it; keep it only if it really works (Odoo reports init failures as success).
             if (await odoo.AuthenticateAsync(db, State.Email, password, ct) is not null)
             {
-                return ReminderResult.Done<TenantGrain>(g => g.StepPassed(step, "create_database", "verify", $"La base de datos {db} ya existía y responde", null));
+                return TimerResult.Done(() => StepPassed(step, "create_database", "verify", $"La base de datos {db} ya existía y responde", null));
             }
 
             await odoo.DropAsync(db, ct);
-            return ReminderResult.Retry($"create_database: {db} existed but refused the login; dropped it to create it again", TimeSpan.FromSeconds(1));
+            return TimerResult.Retry($"create_database: {db} existed but refused the login; dropped it to create it again", TimeSpan.FromSeconds(1));
         }
 
         try
@@ -463,26 +489,26 @@ public sealed class TenantGrain(
         if (await odoo.AuthenticateAsync(db, State.Email, password, ct) is null)
         {
             await odoo.DropAsync(db, ct);
-            return ReminderResult.Retry($"create_database: Odoo created {db} but the login failed (initialisation error); dropped it", TimeSpan.FromSeconds(1));
+            return TimerResult.Retry($"create_database: Odoo created {db} but the login failed (initialisation error); dropped it", TimeSpan.FromSeconds(1));
         }
 
-        return ReminderResult.Done<TenantGrain>(g => g.StepPassed(step, "create_database", "verify", $"Base de datos {db} creada y comprobada con un inicio de sesión", null));
+        return TimerResult.Done(() => StepPassed(step, "create_database", "verify", $"Base de datos {db} creada y comprobada con un inicio de sesión", null));
     }
 
-    private async Task<ReminderResult> VerifyAsync(string step, string hostname, CancellationToken ct)
+    private async Task<TimerResult> VerifyAsync(string step, string hostname, CancellationToken ct)
     {
         var odoo = provisioner.Odoo(hostname, State.Vmid, State.PveNode);
         var uid = await odoo.AuthenticateAsync(State.Subdomain, State.Email, OdooPassword(), ct);
         return uid is null
-            ? ReminderResult.Retry("verify: the tenant's Odoo refused the login")
-            : ReminderResult.Done(async g => await ((TenantGrain)g).ActivateAsync(step));
+            ? TimerResult.Retry("verify: the tenant's Odoo refused the login")
+            : TimerResult.Done(() => ActivateAsync(step));
     }
 
-    private async Task<ReminderResult> CompensateAsync(CancellationToken ct)
+    private async Task<TimerResult> CompensateAsync(CancellationToken ct)
     {
         if (State.Compensated)
         {
-            return ReminderResult.Done();
+            return TimerResult.Done();
         }
 
         string? upid = null;
@@ -501,15 +527,15 @@ public sealed class TenantGrain(
                 catch (OdooTransportException ex)
                 {
                     // The shared container itself is gone or down; its databases go with it.
-                    logger.LogInformation("Tenant {TenantId}: could not drop database on {Hostname}: {Error}", Context.Key, hostname, ex.Message);
+                    Log.LogInformation("Tenant {TenantId}: could not drop database on {Hostname}: {Error}", Context.Key, hostname, ex.Message);
                 }
             }
         }
 
-        return ReminderResult.Done(async g => await ((TenantGrain)g).CompensatedAsync(upid));
+        return TimerResult.Done(() => CompensatedAsync(upid));
     }
 
-    private async Task<ReminderResult> RefundAsync(CancellationToken ct)
+    private async Task<TimerResult> RefundAsync(CancellationToken ct)
     {
         string? refunded = null;
         if (State.StripeCustomerId is { } customer)
@@ -545,15 +571,15 @@ public sealed class TenantGrain(
             }
         }
 
-        return ReminderResult.Done<TenantGrain>(g => g.Context.Record(g.State.Status, null,
+        return TimerResult.Done(() => Context.Record(State.Status, null,
             refunded is null ? "Suscripción cancelada en Stripe (no había pago que reembolsar)" : $"Reembolso {refunded} emitido y suscripción cancelada", refunded));
     }
 
-    private async Task<ReminderResult> BillingAsync(bool reconcile, CancellationToken ct)
+    private async Task<TimerResult> BillingAsync(bool reconcile, CancellationToken ct)
     {
         if (State.CheckoutSessionId is not { } sessionId)
         {
-            return ReminderResult.Done();
+            return TimerResult.Done();
         }
 
         var session = await stripe.GetCheckoutSessionAsync(sessionId, ["subscription"], ct);
@@ -567,15 +593,15 @@ public sealed class TenantGrain(
         var facts = new BillingFacts(session.Status, session.PaymentStatus, subscriptionId, subscription?.Status);
         if (!reconcile)
         {
-            return ReminderResult.Done(async g => await ((TenantGrain)g).ApplyBillingAsync(facts));
+            return TimerResult.Done(() => ApplyBillingAsync(facts));
         }
 
         // Reconciliation keeps looking while the tenant is unpaid, at growing intervals (1, 2, 4 … 60 min).
         var round = State.ReconcileRound + 1;
         var next = TimeSpan.FromTicks(Math.Min(TimeSpan.FromHours(1).Ticks, Options.ReconcileFirstInterval.Ticks << Math.Min(round, 20)));
         return State.Status == TenantStatus.Pending && facts.SessionStatus == "open"
-            ? ReminderResult.Reschedule(next, async g => { var t = (TenantGrain)g; t.State.ReconcileRound = round; await t.ApplyBillingAsync(facts); })
-            : ReminderResult.Done(async g => await ((TenantGrain)g).ApplyBillingAsync(facts));
+            ? TimerResult.Reschedule(next, async () => { State.ReconcileRound = round; await ApplyBillingAsync(facts); })
+            : TimerResult.Done(() => ApplyBillingAsync(facts));
     }
 
     // ───────────────────────────── transitions (under the lock) ─────────────────────────────
@@ -598,8 +624,8 @@ public sealed class TenantGrain(
         {
             case TenantStatus.Pending when paid:
                 await MoveAsync(TenantStatus.Paid, "Pago confirmado por Stripe", correlation);
-                Context.CancelReminder(ReconcileReminder);
-                Context.CancelReminder(ReleaseReminder);
+                Context.Unschedule(ReconcileReminder);
+                Context.Unschedule(ReleaseReminder);
                 ScheduleStep(TimeSpan.Zero);
                 break;
             case TenantStatus.Pending when facts.SessionStatus == "expired":
@@ -612,7 +638,7 @@ public sealed class TenantGrain(
                 await MoveAsync(TenantStatus.Active, "Pago de la suscripción recibido", correlation);
                 break;
             default:
-                SyncIndex();
+                Context.Project();
                 break;
         }
     }
@@ -625,7 +651,7 @@ public sealed class TenantGrain(
         }
     }
 
-    public void ContainerCreated(string step, ContainerResult created)
+    public async Task ContainerCreatedAsync(string step, ContainerResult created)
     {
         if (State.Step != step)
         {
@@ -637,19 +663,20 @@ public sealed class TenantGrain(
         Context.Record(TenantStatus.Provisioning, null,
             created.Upid is null ? $"Contenedor {State.Hostname} ya existía (VMID {created.Vmid}); se reutiliza" : $"Contenedor {State.Hostname} creado (VMID {created.Vmid})",
             created.Upid, new { step, vmid = created.Vmid, node = created.PveNode });
-        InsertContainerRow(created);
+        await InsertContainerRowAsync(created);
         State.Step = "start_container";
         ScheduleStep(TimeSpan.Zero);
     }
 
-    private void InsertContainerRow(ContainerResult created)
+    private async Task InsertContainerRowAsync(ContainerResult created)
     {
-        using var cmd = new NpgsqlCommand("""
+        var (conn, tx) = await Context.DbAsync();
+        await using var cmd = new NpgsqlCommand("""
             INSERT INTO containers (vmid, node_id, hostname, kind, tenant_id, status, slots_total, reservation_key)
             VALUES (@vmid, @node, @hostname, @kind, @tenant, 'stopped', @slots, @reservation)
             ON CONFLICT (vmid) DO UPDATE SET node_id = EXCLUDED.node_id, hostname = EXCLUDED.hostname, status = 'stopped';
             UPDATE shared_containers SET vmid = @vmid WHERE hostname = @hostname;
-            """, Context.Connection, Context.Transaction);
+            """, conn, tx);
         cmd.Parameters.AddWithValue("vmid", created.Vmid);
         cmd.Parameters.AddWithValue("node", State.NodeId!);
         cmd.Parameters.AddWithValue("hostname", State.Hostname!);
@@ -657,7 +684,7 @@ public sealed class TenantGrain(
         cmd.Parameters.AddWithValue("tenant", State.Kind == "shared" ? DBNull.Value : Context.Key);
         cmd.Parameters.AddWithValue("slots", State.Kind == "shared" ? Options.SharedSlots : 1);
         cmd.Parameters.AddWithValue("reservation", (object?)State.ReservationKey ?? DBNull.Value);
-        cmd.ExecuteNonQuery();
+        await cmd.ExecuteNonQueryAsync();
     }
 
     public void StepPassed(string step, string expected, string next, string reason, string? upid, int? vmid = null)
@@ -684,16 +711,17 @@ public sealed class TenantGrain(
             return;
         }
 
+        var (conn, tx) = await Context.DbAsync();
         if (State.Kind == "shared")
         {
             // The creator opens the shared container to the tenants waiting on it.
-            await using var cmd = new NpgsqlCommand("UPDATE shared_containers SET status = 'running', vmid = @vmid WHERE hostname = @h", Context.Connection, Context.Transaction);
+            await using var cmd = new NpgsqlCommand("UPDATE shared_containers SET status = 'running', vmid = @vmid WHERE hostname = @h", conn, tx);
             cmd.Parameters.AddWithValue("h", State.Hostname!);
             cmd.Parameters.AddWithValue("vmid", (object?)State.Vmid ?? DBNull.Value);
             await cmd.ExecuteNonQueryAsync();
         }
 
-        await using (var cmd = new NpgsqlCommand("UPDATE containers SET status = 'running' WHERE hostname = @h", Context.Connection, Context.Transaction))
+        await using (var cmd = new NpgsqlCommand("UPDATE containers SET status = 'running' WHERE hostname = @h", conn, tx))
         {
             cmd.Parameters.AddWithValue("h", State.Hostname!);
             await cmd.ExecuteNonQueryAsync();
@@ -726,30 +754,28 @@ public sealed class TenantGrain(
         await MoveAsync(TenantStatus.Active, $"Odoo listo en {State.Url}");
     }
 
-    public void AbandonIfUnpaid()
+    public async Task AbandonIfUnpaidAsync()
     {
         if (State.Status is TenantStatus.Pending or TenantStatus.Cancelled && State.SubscriptionId is null)
         {
-            using var cmd = new NpgsqlCommand("UPDATE tenants SET subdomain_released = true, updated_at = now() WHERE id = @id", Context.Connection, Context.Transaction);
-            cmd.Parameters.AddWithValue("id", Context.Key);
-            cmd.ExecuteNonQuery();
+            State.SubdomainReleased = true;
             if (State.Status == TenantStatus.Pending)
             {
                 State.Status = TenantStatus.Cancelled;
                 Context.Record(TenantStatus.Pending, TenantStatus.Cancelled, "Alta abandonada sin pago; el subdominio queda libre");
-                Context.CancelReminder(ReconcileReminder);
-                Context.SetReminder(RefundReminder, TimeSpan.Zero, maxAttempts: 20);
+                Context.Unschedule(ReconcileReminder);
+                Context.Schedule(RefundReminder, TimeSpan.Zero, 20);
             }
             else
             {
                 Context.Record(State.Status, null, "Subdominio liberado");
             }
 
-            SyncIndex();
+            Context.Project();
         }
     }
 
-    public override Task OnReminderGaveUpAsync(ReminderFiring firing, string error)
+    protected override Task OnTimerGaveUpAsync(TimerFiring firing, string error)
     {
         switch (firing.Name)
         {
@@ -761,10 +787,10 @@ public sealed class TenantGrain(
                     (State.Compensated ? "" : " Se deshace lo creado."));
                 if (!State.Compensated)
                 {
-                    Context.SetReminder(CompensateReminder, TimeSpan.Zero, maxAttempts: 30);
+                    Context.Schedule(CompensateReminder, TimeSpan.Zero, 30);
                 }
 
-                SyncIndex();
+                Context.Project();
                 break;
             default:
                 Context.Record(State.Status, null, $"La tarea '{firing.Name}' se abandonó tras {firing.Attempt} intentos: {error}");
@@ -781,8 +807,7 @@ public sealed class TenantGrain(
             return;
         }
 
-        var conn = Context.Connection!;
-        var tx = Context.Transaction!;
+        var (conn, tx) = await Context.DbAsync();
         if (State.ReservationKey is { } key)
         {
             await Placer.ReleaseAsync(conn, tx, key, CancellationToken.None);
@@ -799,29 +824,30 @@ public sealed class TenantGrain(
 
         State.Compensated = true;
         Context.Record(State.Status, null, "Limpieza completada: no queda nada del intento fallido; un administrador puede reintentar", upid);
-        Context.Send(new GrainId(GrainTypes.Capacity, GrainTypes.WaitingQueue), new CapacityChanged(State.NodeId ?? ""));
+        var node = State.NodeId ?? "";
+        Context.After(grains => grains.GetGrain<ICapacityGrain>(GrainTypes.WaitingQueue).CapacityChangedAsync(node));
     }
 
     private async Task CancelAsync(string reason, bool refund, string? correlation = null)
     {
         // Half-made provisioning is undone; a tenant that was live keeps its container and data for the operator.
         var halfMade = State.Status is TenantStatus.Provisioning or TenantStatus.Failed;
-        Context.CancelReminder(StepReminder);
-        Context.CancelReminder(ReconcileReminder);
-        Context.CancelReminder(WaitingReminder);
+        Context.Unschedule(StepReminder);
+        Context.Unschedule(ReconcileReminder);
+        Context.Unschedule(WaitingReminder);
         await MoveAsync(TenantStatus.Cancelled, reason, correlation);
         if (refund)
         {
-            Context.SetReminder(RefundReminder, TimeSpan.Zero, maxAttempts: 20);
+            Context.Schedule(RefundReminder, TimeSpan.Zero, 20);
         }
 
         if (halfMade && !State.Compensated)
         {
-            Context.SetReminder(CompensateReminder, TimeSpan.Zero, maxAttempts: 30);
+            Context.Schedule(CompensateReminder, TimeSpan.Zero, 30);
         }
 
         // The subdomain stays reserved for a day after an unpaid cancellation, then is released.
-        Context.SetReminder(ReleaseReminder, State.SubscriptionId is null ? TimeSpan.Zero : Options.AbandonAfter, maxAttempts: 20);
+        Context.Schedule(ReleaseReminder, State.SubscriptionId is null ? TimeSpan.Zero : Options.AbandonAfter, 20);
     }
 
     private async Task MoveAsync(string to, string reason, string? correlation = null)
@@ -829,29 +855,35 @@ public sealed class TenantGrain(
         var from = State.Status;
         State.Status = to;
         Context.Record(from, to, reason, correlation);
-        SyncIndex();
+        Context.Project();
     }
 
-    private void ScheduleStep(TimeSpan after) => Context.SetReminder(StepReminder, after, maxAttempts: Options.StepMaxAttempts);
+    private void ScheduleStep(TimeSpan after) => Context.Schedule(StepReminder, after, Options.StepMaxAttempts);
 
-    private void SyncIndex()
+    protected override async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
-        using var cmd = new NpgsqlCommand(SyncIndexSql, Context.Connection, Context.Transaction);
-        cmd.Parameters.AddWithValue("id", Context.Key);
+        // The tenants row is the read model of this grain (lists, search, /api/tenants/{id}); absolute values, so
+        // applying it twice (after a crash between the state write and here) is harmless.
+        await using var cmd = new NpgsqlCommand(SyncIndexSql, connection, transaction);
+        cmd.Parameters.AddWithValue("id", Key);
         cmd.Parameters.AddWithValue("status", State.Status);
         cmd.Parameters.AddWithValue("node", (object?)State.NodeId ?? DBNull.Value);
         cmd.Parameters.AddWithValue("vmid", (object?)State.Vmid ?? DBNull.Value);
         cmd.Parameters.AddWithValue("url", (object?)State.Url ?? DBNull.Value);
         cmd.Parameters.AddWithValue("subscription", (object?)State.SubscriptionId ?? DBNull.Value);
         cmd.Parameters.AddWithValue("waiting", (object?)State.WaitingSince ?? DBNull.Value);
-        cmd.ExecuteNonQuery();
+        cmd.Parameters.AddWithValue("step", (object?)State.Step ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("fail_reason", (object?)State.FailReason ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("released", State.SubdomainReleased);
+        cmd.Parameters.AddWithValue("password", State.OdooPasswordProtected);
+        cmd.Parameters.AddWithValue("compensated", State.Compensated);
+        await cmd.ExecuteNonQueryAsync();
     }
 
     private string OdooPassword() =>
         secrets.Unprotect(State.OdooPasswordProtected, OdooPasswordPurpose) ?? throw new InvalidOperationException("The tenant's Odoo password cannot be decrypted");
 
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct) =>
-        await ((NpgsqlDataSource)Context.Services.GetService(typeof(NpgsqlDataSource))!).OpenConnectionAsync(ct);
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct) => await Db.OpenConnectionAsync(ct);
 
     private async Task<(int Cores, int MemoryMb, int DiskGb, bool Shared)> ReadPlanOutsideAsync(CancellationToken ct)
     {

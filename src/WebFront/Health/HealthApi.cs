@@ -11,26 +11,12 @@ public sealed class HealthOptions
 {
     public const string Section = "Health";
 
-    /// <summary>A silo whose last heartbeat is older than this is reported dead (a few missed 5-second beats).</summary>
-    public TimeSpan SiloAliveWithin { get; set; } = TimeSpan.FromSeconds(30);
-
     /// <summary>Silos silent for longer are left out of the report: they are history, not state.</summary>
     public TimeSpan SiloForgetAfter { get; set; } = TimeSpan.FromDays(1);
 }
 
 public static class HealthApi
 {
-    // Ages come from the database clock, the same clock the silos' heartbeats use.
-    internal const string SilosSql = """
-        SELECT silo_id AS Id, host AS Host,
-               extract(epoch FROM now() - heartbeat_at)::float8 AS HeartbeatAgeSeconds,
-               stopped_at IS NULL AND heartbeat_at > now() - make_interval(secs => @aliveSeconds) AS Alive
-        FROM silos
-        WHERE heartbeat_at > now() - make_interval(secs => @forgetSeconds)
-        ORDER BY Alive DESC, heartbeat_at DESC
-        LIMIT 100
-        """;
-
     // Orleans' membership table (sql/0005_orleans.sql), read-only for us. Dead silos are shown until they are
     // forgotten like the others; Orleans' own cleanup removes their rows later.
     internal const string OrleansSilosSql = """
@@ -43,8 +29,6 @@ public static class HealthApi
         LIMIT 100
         """;
 
-    public sealed record SiloHealth(string Id, string Host, double HeartbeatAgeSeconds, bool Alive);
-
     /// <summary>A silo of the Orleans cluster as its membership row says; <see cref="Status"/> is Orleans' SiloStatus in lower case.</summary>
     public sealed record OrleansSiloHealth(string Name, string Host, string Address, int Generation, string Status,
         DateTime StartedAt, DateTime IAmAliveAt, double IAmAliveAgeSeconds)
@@ -56,7 +40,7 @@ public static class HealthApi
         DateTime StartedAt, DateTime IAmAliveAt, double IAmAliveAgeSeconds);
 
     /// <param name="OrleansClient">"connected" once the web front's Orleans client reached a gateway, else "connecting".</param>
-    public sealed record HealthReport(string Status, string Database, SiloHealth[] Silos, OrleansSiloHealth[] OrleansSilos, string OrleansClient);
+    public sealed record HealthReport(string Status, string Database, OrleansSiloHealth[] OrleansSilos, string OrleansClient);
 
     private static readonly string[] SiloStatuses = ["none", "created", "joining", "active", "shutting_down", "stopping", "dead"];
 
@@ -69,16 +53,8 @@ public static class HealthApi
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health", CheckAsync).WithTags("Salud").AllowAnonymous()
-            .WithSummary("Database reachability, silo heartbeats and the Orleans silos in the membership table; 200 while the database answers, 503 otherwise.");
+            .WithSummary("Database reachability and the Orleans silos in the membership table; 200 while the database answers, 503 otherwise.");
         return app;
-    }
-
-    public static async Task<SiloHealth[]> SilosAsync(NpgsqlDataSource db, HealthOptions options, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<SiloHealth>(new CommandDefinition(SilosSql,
-            new { aliveSeconds = options.SiloAliveWithin.TotalSeconds, forgetSeconds = options.SiloForgetAfter.TotalSeconds }, cancellationToken: ct));
-        return [.. rows];
     }
 
     public static async Task<OrleansSiloHealth[]> OrleansSilosAsync(NpgsqlDataSource db, HealthOptions options, string clusterId, CancellationToken ct)
@@ -98,16 +74,14 @@ public static class HealthApi
         var client = orleans.IsConnected ? "connected" : "connecting";
         try
         {
-            var silos = await SilosAsync(db, options.Value, ct);
-            var orleansSilos = await OrleansSilosAsync(db, options.Value, cluster.Value.ClusterId, ct);
-            // No live silo of the current engine means nothing progresses (onboarding, reminders), though the web front
-            // itself works. Orleans silos are reported but not yet required: no grain runs on them until the conversion.
-            return TypedResults.Ok(new HealthReport(silos.Any(s => s.Alive) ? "ok" : "degraded", "ok", silos, orleansSilos, client));
+            var silos = await OrleansSilosAsync(db, options.Value, cluster.Value.ClusterId, ct);
+            // No active silo means nothing progresses (onboarding, polls, the outbox), though the web front itself works.
+            return TypedResults.Ok(new HealthReport(silos.Any(s => s.Active) ? "ok" : "degraded", "ok", silos, client));
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
         {
             logs.CreateLogger("Sajet.Health").LogWarning(ex, "Health check: the database does not answer");
-            return TypedResults.Json(new HealthReport("error", "error", [], [], client), statusCode: StatusCodes.Status503ServiceUnavailable);
+            return TypedResults.Json(new HealthReport("error", "error", [], client), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 }

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using Npgsql;
-using Sajet.Runtime;
+using Sajet.Grains.Interfaces;
+using Sajet.Grains.Interfaces.Nodes;
 using Sajet.WebFront.Auth;
 
 namespace Sajet.WebFront.Live;
@@ -40,7 +41,7 @@ public sealed class LiveEvents(NpgsqlDataSource db, ILogger<LiveEvents> logger) 
             {
                 await using var conn = await db.OpenConnectionAsync(stoppingToken);
                 conn.Notification += (_, e) => Publish(e.Channel == AlertsChannel ? "alert" : "tenant", e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {GrainRuntime.GrainsChannel}; LISTEN {AlertsChannel}", conn))
+                await using (var listen = new NpgsqlCommand($"LISTEN {GrainTypes.GrainsChannel}; LISTEN {AlertsChannel}", conn))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }

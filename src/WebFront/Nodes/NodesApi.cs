@@ -3,7 +3,8 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
-using Sajet.Grains.Nodes;
+using Sajet.Grains.Interfaces.Outbox;
+using Sajet.Grains.Interfaces.Nodes;
 using Sajet.Grains.Placement;
 using Sajet.Integrations.Proxmox;
 using Sajet.Runtime;
@@ -21,7 +22,7 @@ public static partial class NodesApi
 {
     public const string AdminPolicy = "admin";
 
-    private const string TokenPurpose = NodeGrainTypes.TokenSecretPurpose;
+    private const string TokenPurpose = NodeConstants.TokenSecretPurpose;
 
     // Sizes to check per plan until the plans table (sql/0004) lands. Basic tenants share a container, so what must
     // fit for them is a new shared container (unless a shared one has a free slot).
@@ -35,7 +36,7 @@ public static partial class NodesApi
     public static IServiceCollection AddNodes(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSajetDatabase(configuration);
-        services.TryAddSingleton<GrainClient>();
+        services.AddSajetOutbox();
         services.TryAddSingleton(_ => SecretProtector.FromConfiguration(configuration));
         services.AddOptions<ProxmoxOptions>().Bind(configuration.GetSection(ProxmoxOptions.Section));
         services.TryAddSingleton<NodeProbe>();
@@ -58,7 +59,7 @@ public static partial class NodesApi
     }
 
     public static async Task<Results<Created<RegisteredNode>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        NodeRegistrationRequest body, NpgsqlDataSource db, GrainClient grains, SecretProtector secrets, NodeProbe probe, ILoggerFactory loggers, CancellationToken ct)
+        NodeRegistrationRequest body, NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets, NodeProbe probe, ILoggerFactory loggers, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         Require(errors, "id", body.Id, NodeIdFormat(), "Use de 1 a 63 minúsculas, cifras o guiones, empezando por letra o cifra (p. ej. pve1).");
@@ -122,9 +123,10 @@ public static partial class NodesApi
         }
 
         // The node grain starts polling when this commits (first poll at once).
-        await grains.SendAsync(new GrainId(NodeGrainTypes.Node, id), new NodeRegistered(id), tx, ct);
+        await grains.SendAsync(OutboxCommand.NodeRegistered(id), tx, ct);
         var view = await NodesSql.ReadOneAsync(conn, tx, id, ct);
         await tx.CommitAsync(ct);
+        grains.Wake();
         loggers.CreateLogger(typeof(NodesApi)).LogInformation("Node {Node} registered: {PveNode} at {ApiUrl}, Proxmox VE {Version}, token {TokenId}",
             id, probed.PveNode, connection.BaseUrl, probed.PveVersion, connection.TokenId);
         return TypedResults.Created($"/api/nodes/{id}", new RegisteredNode(view!, probed.Warnings));
@@ -150,7 +152,7 @@ public static partial class NodesApi
     }
 
     public static async Task<Results<Ok<NodeView>, ValidationProblem, ProblemHttpResult>> PatchAsync(
-        string id, NodePatchRequest body, NpgsqlDataSource db, GrainClient grains, SecretProtector secrets, NodeProbe probe, ILoggerFactory loggers, CancellationToken ct)
+        string id, NodePatchRequest body, NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets, NodeProbe probe, ILoggerFactory loggers, CancellationToken ct)
     {
         var current = await ReadConnectionAsync(db, id, ct);
         if (current is null)
@@ -211,15 +213,16 @@ public static partial class NodesApi
             await update.ExecuteNonQueryAsync(ct);
         }
 
-        await grains.SendAsync(new GrainId(NodeGrainTypes.Node, id), new NodeChanged(id), tx, ct);
+        await grains.SendAsync(OutboxCommand.NodeChanged(id), tx, ct);
         view = await NodesSql.ReadOneAsync(conn, tx, id, ct);
         await tx.CommitAsync(ct);
+        grains.Wake();
         loggers.CreateLogger(typeof(NodesApi)).LogInformation("Node {Node} changed (maintenance {Maintenance}, token {TokenId}, token rotated {Rotated})",
             id, view!.Maintenance, view.TokenId, body.TokenSecret is not null);
         return TypedResults.Ok(view);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, NpgsqlDataSource db, GrainClient grains, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, NpgsqlDataSource db, GrainOutbox grains, ILoggerFactory loggers, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -261,8 +264,9 @@ public static partial class NodesApi
             await delete.ExecuteNonQueryAsync(ct);
         }
 
-        await grains.SendAsync(new GrainId(NodeGrainTypes.Node, id), new NodeRemoved(id), tx, ct);
+        await grains.SendAsync(OutboxCommand.NodeRemoved(id), tx, ct);
         await tx.CommitAsync(ct);
+        grains.Wake();
         loggers.CreateLogger(typeof(NodesApi)).LogInformation("Node {Node} unregistered", id);
         return TypedResults.NoContent();
     }

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.Grains.Interfaces;
+using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Integrations.Stripe;
 using Sajet.Runtime;
 using Sajet.Runtime.Secrets;
@@ -28,7 +29,7 @@ public abstract record SignupResult
 /// (idempotency keys derived from the tenant id), then hands the tenant to its grain in the same transaction that
 /// records the session. A validation error creates nothing; a Stripe failure removes the row again.
 /// </summary>
-public sealed partial class Signup(NpgsqlDataSource db, StripeClient stripe, GrainClient grains, SecretProtector secrets, IConfiguration configuration, ILogger<Signup> logger)
+public sealed partial class Signup(NpgsqlDataSource db, StripeClient stripe, GrainOutbox grains, SecretProtector secrets, IConfiguration configuration, ILogger<Signup> logger)
 {
     /// <summary>Names that point at our own services, never at a tenant.</summary>
     public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal)
@@ -124,10 +125,11 @@ public sealed partial class Signup(NpgsqlDataSource db, StripeClient stripe, Gra
 
             // The customer's portal account and Odoo administrator share one generated password, shown on /success.
             await Users.CreateTenantUserAsync(conn, email, password, tenantId, tx, ct);
-            await grains.SendAsync(new GrainId(GrainTypes.Tenant, tenantId), new TenantSignedUp(
+            await grains.SendAsync(OutboxCommand.SignedUp(new TenantSignedUp(
                 tenantId, subdomain, company, email, country, plan.Id, customer.Id, session.Id,
-                secrets.Protect(password, "odoo-admin")), tx, ct);
+                secrets.Protect(password, "odoo-admin"))), tx, ct);
             await tx.CommitAsync(ct);
+            grains.Wake();
             logger.LogInformation("Tenant {TenantId} signed up for {Plan} as {Subdomain}; checkout {Session}", tenantId, plan.Id, subdomain, session.Id);
             return new SignupResult.Started(tenantId, session.Url ?? "");
         }

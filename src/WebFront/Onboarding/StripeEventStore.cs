@@ -1,7 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using Sajet.Grains.Interfaces;
-using Sajet.Runtime;
+using Sajet.Grains.Interfaces.Outbox;
 
 namespace Sajet.WebFront.Onboarding;
 
@@ -21,7 +21,7 @@ public readonly record struct StoredStripeEvent(bool Stored, string? TenantId);
 /// one, so one event PostgreSQL refuses cannot fail the others.
 /// </summary>
 public sealed class StripeEventStore(
-    [FromKeyedServices(StripeEventStore.DataSourceKey)] NpgsqlDataSource db, SiloWaker waker, ILogger<StripeEventStore> logger)
+    [FromKeyedServices(StripeEventStore.DataSourceKey)] NpgsqlDataSource db, OutboxWaker waker, ILogger<StripeEventStore> logger)
 {
     /// <summary>The store's own data source: a few connections that plan its one statement once (see below).</summary>
     public const string DataSourceKey = "stripe-events";
@@ -39,13 +39,13 @@ public sealed class StripeEventStore(
     }
 
     // One statement for the whole batch, so one round trip and one commit: find each event's tenant, store the events
-    // not seen before, and enqueue a grain message for each new one that has a tenant. Duplicates insert nothing. A
+    // not seen before, and write an outbox command for each new one that has a tenant. Duplicates insert nothing. A
     // batch never holds one id twice (the caller folds copies together), so each stored row joins exactly one input.
     private const string StoreAndRouteSql = """
         WITH incoming AS (
             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[], $5::text[], $6::text[], $7::text[],
                                  $8::text[], $9::text[], $10::text[])
-                AS e(id, type, created, livemode, payload, ref, customer, subscription, message_name, message)
+                AS e(id, type, created, livemode, payload, ref, customer, subscription, command_id, command)
         ), resolved AS (
             -- Our reference first, else the newest tenant with the event's customer, else with its subscription: three
             -- index lookups, evaluated only as far as needed, whatever the generic plan.
@@ -60,8 +60,8 @@ public sealed class StripeEventStore(
             ON CONFLICT (id) DO NOTHING
             RETURNING id, tenant_id
         ), routed AS (
-            INSERT INTO reminders (grain_type, grain_key, name, payload, due_at, run_at, max_attempts)
-            SELECT $11, s.tenant_id, r.message_name, r.message::jsonb, now(), now(), $12
+            INSERT INTO outbox (id, grain_type, grain_key, kind, payload)
+            SELECT r.command_id::uuid, $11, s.tenant_id, $12, r.command::jsonb
             FROM stored s JOIN resolved r ON r.id = s.id
             WHERE s.tenant_id IS NOT NULL
         )
@@ -167,7 +167,8 @@ public sealed class StripeEventStore(
     {
         // Copies of one event in the same batch (Stripe retrying while the first delivery waits) are written once.
         var events = batch.Select(p => p.Event).DistinctBy(e => e.Id).ToList();
-        var message = events.Select(e => GrainMessages.Prepare(new StripeEventReceived(e.Id, e.Type))).ToList();
+        // The tenant is known only inside the statement: the command's key is filled in there.
+        var message = events.Select(e => OutboxCommand.StripeEvent("", new StripeEventReceived(e.Id, e.Type))).ToList();
         await using var command = db.CreateCommand(StoreAndRouteSql);
         command.Parameters.Add(new() { Value = events.Select(e => e.Id).ToArray() });
         command.Parameters.Add(new() { Value = events.Select(e => e.Type).ToArray() });
@@ -177,10 +178,10 @@ public sealed class StripeEventStore(
         command.Parameters.Add(new() { Value = events.Select(e => e.Reference ?? "").ToArray() });
         command.Parameters.Add(new() { Value = events.Select(e => e.Customer).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = events.Select(e => e.Subscription).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = message.Select(m => m.Name).ToArray() });
+        command.Parameters.Add(new() { Value = message.Select(m => m.Id.ToString()).ToArray() });
         command.Parameters.Add(new() { Value = message.Select(m => m.PayloadJson).ToArray() });
         command.Parameters.Add(new() { Value = GrainTypes.Tenant });
-        command.Parameters.Add(new() { Value = message[0].MaxAttempts });
+        command.Parameters.Add(new() { Value = OutboxKinds.TenantStripeEvent });
 
         var stored = new Dictionary<string, string?>(StringComparer.Ordinal);
         await using (var reader = await command.ExecuteReaderAsync())

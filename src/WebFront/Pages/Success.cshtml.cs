@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Npgsql;
+using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Runtime;
 using Sajet.Runtime.Secrets;
 using Sajet.WebFront.Tenants;
@@ -8,7 +9,7 @@ using Sajet.WebFront.Tenants;
 namespace Sajet.WebFront.Pages;
 
 /// <summary>/success: where Stripe Checkout returns; shows the onboarding's progress live until the URL is ready.</summary>
-public sealed class SuccessModel(NpgsqlDataSource db, GrainClient grains, SecretProtector secrets) : PageModel
+public sealed class SuccessModel(NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets) : PageModel
 {
     [BindProperty(Name = "session_id", SupportsGet = true)]
     public string? SessionId { get; set; }

@@ -4,6 +4,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Sajet.Grains.Interfaces;
+using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Runtime;
 using Sajet.Runtime.Secrets;
 using Sajet.WebFront.Audit;
@@ -32,9 +33,9 @@ public static class TenantsApi
 {
     private const string TenantSql = """
         SELECT t.id, t.subdomain, t.company_name AS CompanyName, t.email, t.country, t.plan_id AS Plan, t.status, t.url, t.node_id AS NodeId,
-               t.vmid, g.state->>'failReason' AS FailReason, t.stripe_customer_id AS StripeCustomerId, t.subscription_id AS SubscriptionId,
+               t.vmid, t.fail_reason AS FailReason, t.stripe_customer_id AS StripeCustomerId, t.subscription_id AS SubscriptionId,
                t.created_at AS CreatedAt, t.waiting_since AS WaitingSince
-        FROM tenants t LEFT JOIN grains g ON g.grain_type = 'tenant' AND g.grain_key = t.id
+        FROM tenants t
         WHERE t.id = @id
         """;
 
@@ -106,7 +107,7 @@ public static class TenantsApi
 
     /// <summary>Validates and sends an admin's resolution; the API and the admin pages both call this, so they cannot drift apart.</summary>
     public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> ResolveAsync(
-        string id, ResolveRequest request, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct)
+        string id, ResolveRequest request, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (request.Action is null || !ResolveActions.All.Contains(request.Action))
@@ -134,26 +135,26 @@ public static class TenantsApi
         }
 
         var actor = AuditLog.ActorOf(http.User);
-        await grains.SendAsync(new GrainId(GrainTypes.Tenant, id), new ResolveTenant(request.Action!, request.NodeId, actor), ct: ct);
+        await grains.SendAsync(OutboxCommand.Resolve(id, new ResolveTenant(request.Action!, request.NodeId, actor)), ct: ct);
         await audit.WriteAsync(http, "tenant.resolve", new { tenant = id, action = request.Action, node = request.NodeId });
         return TypedResults.Accepted($"/api/tenants/{id}");
     }
 
-    public static Task<Results<Accepted, ProblemHttpResult>> SuspendAsync(string id, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct) =>
-        LifecycleAsync(id, new SuspendTenant(AuditLog.ActorOf(http.User)), "tenant.suspend", http, db, grains, audit, ct);
+    public static Task<Results<Accepted, ProblemHttpResult>> SuspendAsync(string id, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct) =>
+        LifecycleAsync(id, OutboxCommand.Suspend(id, new SuspendTenant(AuditLog.ActorOf(http.User))), "tenant.suspend", http, db, grains, audit, ct);
 
-    public static Task<Results<Accepted, ProblemHttpResult>> ResumeAsync(string id, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct) =>
-        LifecycleAsync(id, new ResumeTenant(AuditLog.ActorOf(http.User)), "tenant.resume", http, db, grains, audit, ct);
+    public static Task<Results<Accepted, ProblemHttpResult>> ResumeAsync(string id, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct) =>
+        LifecycleAsync(id, OutboxCommand.Resume(id, new ResumeTenant(AuditLog.ActorOf(http.User))), "tenant.resume", http, db, grains, audit, ct);
 
     private static async Task<Results<Accepted, ProblemHttpResult>> LifecycleAsync(
-        string id, object message, string kind, HttpContext http, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct)
+        string id, OutboxCommand command, string kind, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct)
     {
         if (!await ExistsAsync(db, id, ct))
         {
             return NotFound(id);
         }
 
-        await grains.SendAsync(new GrainId(GrainTypes.Tenant, id), message, ct: ct);
+        await grains.SendAsync(command, ct: ct);
         await audit.WriteAsync(http, kind, new { tenant = id });
         return TypedResults.Accepted($"/api/tenants/{id}");
     }
@@ -164,7 +165,7 @@ public static class TenantsApi
             : NotFound("");
 
     private static async Task<Results<Ok<OnboardingStatus>, ProblemHttpResult>> OnboardingAsync(
-        string? session_id, NpgsqlDataSource db, GrainClient grains, SecretProtector secrets, CancellationToken ct)
+        string? session_id, NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets, CancellationToken ct)
     {
         var status = await OnboardingStatusAsync(db, grains, secrets, session_id, ct);
         return status is null ? TypedResults.Problem(statusCode: 404, title: "No encontrado", detail: "No hay ningún alta con ese pago.") : TypedResults.Ok(status);
@@ -174,7 +175,7 @@ public static class TenantsApi
     /// The progress /success shows. While still pending it asks the tenant grain to check the session with Stripe,
     /// so a customer who returns before the webhook arrives (or when it never does) still moves on.
     /// </summary>
-    public static async Task<OnboardingStatus?> OnboardingStatusAsync(NpgsqlDataSource db, GrainClient grains, SecretProtector secrets, string? sessionId, CancellationToken ct)
+    public static async Task<OnboardingStatus?> OnboardingStatusAsync(NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets, string? sessionId, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(sessionId))
         {
@@ -183,8 +184,8 @@ public static class TenantsApi
 
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<(string Id, string Subdomain, string Status, string? Url, string Email, string? Protected)>(new CommandDefinition("""
-            SELECT t.id, t.subdomain, t.status, t.url, t.email, g.state->>'odooPasswordProtected'
-            FROM tenants t LEFT JOIN grains g ON g.grain_type = 'tenant' AND g.grain_key = t.id
+            SELECT t.id, t.subdomain, t.status, t.url, t.email, t.odoo_password_protected
+            FROM tenants t
             WHERE t.checkout_session_id = @sessionId
             """, new { sessionId }, cancellationToken: ct));
         if (row.Id is null)
@@ -194,7 +195,7 @@ public static class TenantsApi
 
         if (row.Status == TenantStatus.Pending)
         {
-            await grains.SendAsync(new GrainId(GrainTypes.Tenant, row.Id), new CheckoutReturned(sessionId), ct: ct);
+            await grains.SendAsync(OutboxCommand.CheckoutReturned(row.Id, new CheckoutReturned(sessionId)), ct: ct);
         }
 
         var steps = await conn.QueryAsync<OnboardingStep>(new CommandDefinition(

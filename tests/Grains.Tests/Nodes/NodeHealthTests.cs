@@ -2,9 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
-using Sajet.Grains.Nodes;
+using Sajet.Grains.Interfaces.Nodes;
 using Sajet.Grains.Placement;
-using Sajet.Runtime;
 
 namespace Sajet.Grains.Tests.Nodes;
 
@@ -19,8 +18,7 @@ public class NodeHealthTests(NodesFixture f) : IClassFixture<NodesFixture>
         await using var sim = await NodesFixture.StartSimulatorAsync();
         await f.RegisterAsync(sim, "hl-1", "pve1");
         await f.RegisterAsync(sim, "hl-2", "pve2");
-        var capacity = new GrainId(NodeGrainTypes.Capacity, NodeGrainTypes.CapacityKey);
-        await NodesFixture.UntilAsync(async () => (await f.Silo.Client.ReadStateAsync<CapacityProbeState>(capacity))?.Nodes.Contains("hl-1") == true, "new node announced");
+        await NodesFixture.UntilAsync(async () => (await f.Silo.CapacityNoticesAsync()).Contains("hl-1"), "new node announced");
 
         // Listen for live alert notifications the way the web front will.
         var notifications = new List<AlertNotification>();
@@ -29,10 +27,10 @@ public class NodeHealthTests(NodesFixture f) : IClassFixture<NodesFixture>
         {
             lock (notifications)
             {
-                notifications.Add(JsonSerializer.Deserialize<AlertNotification>(e.Payload, GrainJson.Options)!);
+                notifications.Add(JsonSerializer.Deserialize<AlertNotification>(e.Payload, JsonSerializerOptions.Web)!);
             }
         };
-        await using (var cmd = new NpgsqlCommand($"LISTEN {NodeGrainTypes.AlertsChannel}", listen))
+        await using (var cmd = new NpgsqlCommand($"LISTEN {NodeConstants.AlertsChannel}", listen))
         {
             await cmd.ExecuteNonQueryAsync();
         }
@@ -55,18 +53,18 @@ public class NodeHealthTests(NodesFixture f) : IClassFixture<NodesFixture>
 
         sim.Cluster.SetNodeOnline("pve1", false);
         await NodesFixture.UntilAsync(async () => await f.ScalarAsync<string>("SELECT health FROM nodes WHERE id = 'hl-1'") == "offline", "hl-1 offline");
-        Assert.True(await f.ScalarAsync<int>("SELECT (state->>'consecutiveFailures')::int FROM grains WHERE grain_type = 'node' AND grain_key = 'hl-1'") >= 2);
+        Assert.True((await f.Silo.Grains.GetGrain<INodeGrain>("hl-1").GetHealthAsync()).ConsecutiveFailures >= 2);
         var alert = await OpenAlertAsync("hl-1", "offline");
         Assert.NotNull(alert);
         Assert.Contains("no responde tras 2 intentos", alert, StringComparison.Ordinal);
         Assert.Equal(1, await f.ScalarAsync<long>("SELECT count(*) FROM grain_events WHERE grain_type = 'node' AND grain_key = 'hl-1' AND from_state = 'online' AND to_state = 'offline'"));
-        Assert.Equal("offline", await f.ScalarAsync<string>("SELECT status FROM grains WHERE grain_type = 'node' AND grain_key = 'hl-1'"));
+        Assert.Equal("offline", (await f.Silo.Grains.GetGrain<INodeGrain>("hl-1").GetHealthAsync()).Health);
 
         var check = await Placer.CheckAsync(f.Data, new PlacementRequest("probe", 1, 1024, 10), CancellationToken.None);
         Assert.Contains(check.Nodes, v => v.NodeId == "hl-1" && !v.Eligible && v.Reason == "Nodo fuera de línea.");
         for (var i = 0; i < 4; i++)
         {
-            var placed = await f.Silo.Runtime.CallAsync<PlacingGrain, PlacementDecision>($"hl-t{i}", g => g.PlaceAsync(new PlacementRequest($"hl-t{i}", 1, 1024, 10)));
+            var placed = await f.Silo.Grains.GetGrain<IPlacingGrain>($"hl-t{i}").PlaceAsync(new PlacementRequest($"hl-t{i}", 1, 1024, 10));
             Assert.True(placed.Placed);
             Assert.NotEqual("hl-1", placed.NodeId);
         }
@@ -76,7 +74,7 @@ public class NodeHealthTests(NodesFixture f) : IClassFixture<NodesFixture>
         await NodesFixture.UntilAsync(async () => await f.ScalarAsync<string>("SELECT health FROM nodes WHERE id = 'hl-1'") == "online", "hl-1 back online");
         Assert.Null(await OpenAlertAsync("hl-1", "offline"));
         Assert.Equal(1, await f.ScalarAsync<long>("SELECT count(*) FROM grain_events WHERE grain_type = 'node' AND grain_key = 'hl-1' AND from_state = 'offline' AND to_state = 'online'"));
-        await NodesFixture.UntilAsync(async () => (await f.Silo.Client.ReadStateAsync<CapacityProbeState>(capacity))!.Nodes.Count(n => n == "hl-1") >= 2, "return announced");
+        await NodesFixture.UntilAsync(async () => (await f.Silo.CapacityNoticesAsync()).Count(n => n == "hl-1") >= 2, "return announced");
 
         await NodesFixture.UntilAsync(() => Task.FromResult(Count(notifications, "hl-1", "offline", "cleared") == 1), "cleared notification");
         Assert.Equal(1, Count(notifications, "hl-1", "offline", "raised"));

@@ -62,7 +62,7 @@ public class NodeRegistryApiTests(NodesFixture f) : IClassFixture<NodesFixture>
         Assert.Contains("token rechazado", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("token_rejected", problem.GetProperty("code").GetString());
         Assert.Equal(0, await f.ScalarAsync<long>("SELECT count(*) FROM nodes WHERE id = 'reg-badtoken'"));
-        Assert.Equal(0, await f.ScalarAsync<long>("SELECT count(*) FROM reminders WHERE grain_key = 'reg-badtoken'"));
+        Assert.Equal(0, await f.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE grain_key = 'reg-badtoken'"));
     }
 
     [Fact]
@@ -194,7 +194,7 @@ public class NodeRegistryApiTests(NodesFixture f) : IClassFixture<NodesFixture>
         var deleted = await f.Api.Admin.DeleteAsync("/api/nodes/del-1");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(0, await f.ScalarAsync<long>("SELECT count(*) FROM nodes WHERE id = 'del-1'"));
-        await NodesFixture.UntilAsync(async () => await f.ScalarAsync<long>("SELECT count(*) FROM reminders WHERE grain_type = 'node' AND grain_key = 'del-1'") == 0, "poll reminder removed");
+        await NodesFixture.UntilAsync(async () => await f.ScalarAsync<long>("SELECT count(*) FROM orleans_reminders WHERE grain_id = 'node/del-1'") == 0, "poll reminder removed");
         Assert.Equal(HttpStatusCode.NotFound, (await f.Api.Admin.DeleteAsync("/api/nodes/del-1")).StatusCode);
     }
 

@@ -14,9 +14,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Sajet.Grains.Nodes;
+using Microsoft.Extensions.Hosting;
+using Sajet.Grains.Interfaces;
+using Sajet.Grains.Workflow;
 using Sajet.Grains.Placement;
-using Sajet.Runtime;
 using Sajet.Simulators.Proxmox;
 using Sajet.TestSupport;
 using Sajet.WebFront.Nodes;
@@ -53,82 +54,71 @@ public sealed class LogCapture : ILoggerProvider
     }
 }
 
-/// <summary>Stands in for the onboarding engineer's capacity grain: remembers which nodes announced room.</summary>
-public sealed class CapacityProbeGrain : Grain<CapacityProbeState>
+/// <summary>Places inside a grain call, the way the tenant grain does: in its turn, in the turn's transaction.</summary>
+public interface IPlacingGrain : IGrainWithStringKey
 {
-    public override Task ReceiveMessageAsync(object message)
-    {
-        if (message is CapacityChanged m)
-        {
-            State.Nodes.Add(m.NodeId);
-            return Task.CompletedTask;
-        }
-
-        return base.ReceiveMessageAsync(message);
-    }
+    Task<PlacedDecision> PlaceAsync(PlacementRequest request);
 }
 
-public sealed class CapacityProbeState
+/// <summary>A placement decision as it travels back to the test (the placer's own list of verdicts is lazily formatted).</summary>
+[GenerateSerializer]
+public sealed record PlacedDecision([property: Id(0)] bool Placed, [property: Id(1)] string? NodeId, [property: Id(2)] string Summary,
+    [property: Id(3)] IReadOnlyList<PlacedVerdict> Nodes)
 {
-    public List<string> Nodes { get; set; } = [];
+    public static PlacedDecision From(PlacementDecision d) =>
+        new(d.Placed, d.NodeId, d.Summary, [.. d.Nodes.Select(n => new PlacedVerdict(n.NodeId, n.Eligible, n.Reason, n.Score))]);
 }
 
-/// <summary>Places inside a grain call, the way the tenant grain will: under its lock, in its transaction.</summary>
-public sealed class PlacingGrain : Grain<PlacingState>
-{
-    public async Task<PlacementDecision> PlaceAsync(PlacementRequest request)
-    {
-        var decision = await Placer.PlaceAsync(Context.Connection!, Context.Transaction!, request, CancellationToken.None);
-        State.Node = decision.NodeId;
-        return decision;
-    }
-}
+[GenerateSerializer]
+public sealed record PlacedVerdict([property: Id(0)] string NodeId, [property: Id(1)] bool Eligible, [property: Id(2)] string Reason, [property: Id(3)] double? Score);
 
-public sealed class PlacingState
+public sealed class PlacingState : WorkflowState
 {
     public string? Node { get; set; }
 }
 
-/// <summary>An in-process silo running the node grains, with its own connection pool, as a separate process would have.</summary>
+public sealed class PlacingGrain([PersistentState("placing")] IPersistentState<PlacingState> store, IServiceProvider services)
+    : WorkflowGrain<PlacingState>(store, services), IPlacingGrain
+{
+    protected override string GrainType => "placing";
+
+    public Task<PlacedDecision> PlaceAsync(PlacementRequest request) => TurnAsync("test", null, async () =>
+    {
+        var (conn, tx) = await Context.DbAsync();
+        var decision = await Placer.PlaceAsync(conn, tx, request, CancellationToken.None);
+        State.Node = decision.NodeId;
+        return PlacedDecision.From(decision);
+    });
+}
+
+/// <summary>An in-process silo running the real grains, with its own connection pool, as a separate process would have.</summary>
 public sealed class NodeSilo : IAsyncDisposable
 {
     public const string SecretKey = "test-secret-key-for-node-tokens-0123456789";
-    private readonly ServiceProvider _services;
+    private readonly IHost _host;
 
-    public NodeSilo(string connectionString, string siloId, LogCapture logs)
+    private NodeSilo(IHost host) => _host = host;
+
+    public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
+
+    public NpgsqlDataSource DataSource => _host.Services.GetRequiredService<NpgsqlDataSource>();
+
+    /// <summary>The nodes that announced room to the capacity queue, oldest first.</summary>
+    public Task<IReadOnlyList<string>> CapacityNoticesAsync() =>
+        Grains.GetGrain<ICapacityGrain>(GrainTypes.WaitingQueue).GetRecentNoticesAsync();
+
+    public static async Task<NodeSilo> StartAsync(string connectionString, LogCapture logs)
     {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["DATABASE_URL"] = connectionString,
-            ["SAJET_SECRET_KEY"] = SecretKey,
-            ["Runtime:SiloId"] = siloId,
-            ["Runtime:PollInterval"] = "00:00:00.200",
-            ["Runtime:BackoffBase"] = "00:00:00.020",
-            ["Runtime:LeaseDuration"] = "00:00:10",
-            ["Proxmox:RequestTimeout"] = "00:00:10",
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
-        // The node grains with a probe in the capacity grain's place, so tests see every CapacityChanged.
-        services.AddSajetRuntime(config, g => g.Add<NodeGrain>(NodeGrainTypes.Node).Add<ContainerGrain>(NodeGrainTypes.Container)
-            .Add<CapacityProbeGrain>(NodeGrainTypes.Capacity).Add<PlacingGrain>("placing"));
-        services.AddSajetGrainServices(config);
-        _services = services.BuildServiceProvider();
+        var settings = Silos.Settings(connectionString);
+        settings["SAJET_SECRET_KEY"] = SecretKey;
+        settings["Proxmox:RequestTimeout"] = "00:00:10";
+        // The silo hosts every grain; these tests never reach Stripe, but its options are validated on start.
+        settings["STRIPE_SECRET_KEY"] = "sk_test_nodes";
+        settings["STRIPE_WEBHOOK_SECRET"] = "whsec_nodes";
+        return new NodeSilo(await Silos.StartAsync(settings, b => b.Logging.SetMinimumLevel(LogLevel.Debug).AddProvider(logs)));
     }
 
-    public GrainRuntime Runtime => _services.GetRequiredService<GrainRuntime>();
-
-    public GrainClient Client => _services.GetRequiredService<GrainClient>();
-
-    public NpgsqlDataSource DataSource => _services.GetRequiredService<NpgsqlDataSource>();
-
-    public Task StartAsync() => _services.GetRequiredService<Silo>().StartAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await _services.GetRequiredService<Silo>().StopAsync();
-        await _services.DisposeAsync();
-    }
+    public async ValueTask DisposeAsync() => await Silos.StopAsync(_host);
 }
 
 /// <summary>The nodes API on a loopback port, as the web front maps it, with a header scheme standing in for the real admin login.</summary>
@@ -220,8 +210,7 @@ public sealed class NodesFixture : IAsyncLifetime
             UPDATE settings SET value = '0.25' WHERE key = 'nodes.poll_interval_seconds';
             UPDATE settings SET value = '2' WHERE key = 'nodes.offline_after_failures';
             """);
-        Silo = new NodeSilo(Db.ConnectionString, "nodes-silo-a", Logs);
-        await Silo.StartAsync();
+        Silo = await NodeSilo.StartAsync(Db.ConnectionString, Logs);
         Api = await NodesApiHost.StartAsync(Db.ConnectionString, Logs);
     }
 

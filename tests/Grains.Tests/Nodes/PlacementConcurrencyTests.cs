@@ -21,12 +21,11 @@ public class PlacementConcurrencyTests(NodesFixture f) : IClassFixture<NodesFixt
         }
 
         // A second silo: its own runtime and connection pool, as another process would have.
-        await using var other = new NodeSilo(f.Db.ConnectionString, "nodes-silo-b", f.Logs);
-        await other.StartAsync();
-        var runtimes = new[] { f.Silo.Runtime, other.Runtime };
+        await using var other = await NodeSilo.StartAsync(f.Db.ConnectionString, f.Logs);
+        var silos = new[] { f.Silo.Grains, other.Grains };
 
         var decisions = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() =>
-            runtimes[i % 2].CallAsync<PlacingGrain, PlacementDecision>($"cc-{i}", g => g.PlaceAsync(Request(i))))));
+            silos[i % 2].GetGrain<IPlacingGrain>($"cc-{i}").PlaceAsync(Request(i)))));
 
         var placed = decisions.Count(d => d.Placed);
         Assert.InRange(placed, 3, 199);
@@ -70,13 +69,13 @@ public class PlacementConcurrencyTests(NodesFixture f) : IClassFixture<NodesFixt
         }
 
         // Full: one more small request is refused, with a reason for every node.
-        var last = await f.Silo.Runtime.CallAsync<PlacingGrain, PlacementDecision>("cc-last", g => g.PlaceAsync(new PlacementRequest("cc-tenant-last", 4, 8192, 100)));
+        var last = await f.Silo.Grains.GetGrain<IPlacingGrain>("cc-last").PlaceAsync(new PlacementRequest("cc-tenant-last", 4, 8192, 100));
         Assert.False(last.Placed);
         Assert.Equal(3, last.Nodes.Count(v => !v.Eligible && v.Reason.Length > 0));
 
         // The same key again gets its node back without reserving twice.
         var first = decisions.Select((d, i) => (d, i)).First(x => x.d.Placed);
-        var again = await other.Runtime.CallAsync<PlacingGrain, PlacementDecision>($"cc-{first.i}", g => g.PlaceAsync(Request(first.i)));
+        var again = await other.Grains.GetGrain<IPlacingGrain>($"cc-{first.i}").PlaceAsync(Request(first.i));
         Assert.Equal(first.d.NodeId, again.NodeId);
         Assert.Equal(placed, await f.ScalarAsync<long>("SELECT count(*) FROM reservations WHERE key LIKE 'cc-tenant-%' AND released_at IS NULL"));
     }

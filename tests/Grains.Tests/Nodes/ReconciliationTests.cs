@@ -1,3 +1,4 @@
+using Sajet.Grains.Interfaces.Nodes;
 using Sajet.Simulators.Proxmox;
 
 namespace Sajet.Grains.Tests.Nodes;
@@ -62,7 +63,7 @@ public class ReconciliationTests(NodesFixture f) : IClassFixture<NodesFixture>
             INSERT INTO containers (vmid, node_id, hostname, kind, status) VALUES (5302, 'rc-4', 'being-made', 'dedicated', 'creating');
             """);
         await NodesFixture.UntilAsync(async () => await f.ScalarAsync<long>("SELECT count(*) FROM container_drift WHERE vmid = 5301 AND kind = 'missing' AND resolved_at IS NULL") == 1, "missing drift");
-        await NodesFixture.UntilAsync(async () => await f.ScalarAsync<string>("SELECT status FROM grains WHERE grain_type = 'container' AND grain_key = '5301'") == "missing", "container grain missing");
+        await NodesFixture.UntilAsync(async () => await f.Silo.Grains.GetGrain<IContainerGrain>("5301").GetPresenceAsync() == "missing", "container grain missing");
         await f.PollsAsync("rc-4", 2);
         Assert.Equal(1, await f.ScalarAsync<long>("SELECT count(*) FROM container_drift WHERE vmid = 5301"));
         Assert.Equal(0, await f.ScalarAsync<long>("SELECT count(*) FROM container_drift WHERE vmid = 5302"));

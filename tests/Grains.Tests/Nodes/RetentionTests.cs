@@ -1,5 +1,4 @@
-using Sajet.Grains.Nodes;
-using Sajet.Runtime;
+using Sajet.Grains.Interfaces.Nodes;
 
 namespace Sajet.Grains.Tests.Nodes;
 
@@ -10,7 +9,7 @@ public class RetentionTests(NodesFixture f) : IClassFixture<NodesFixture>
     {
         await using var sim = await NodesFixture.StartSimulatorAsync();
         // The node row goes in directly (no poll yet) so old samples exist before the first poll's retention pass.
-        var secret = new Sajet.Runtime.Secrets.SecretProtector(NodeSilo.SecretKey).ProtectToBytes(sim.TokenSecret, NodeGrainTypes.TokenSecretPurpose);
+        var secret = new Sajet.Runtime.Secrets.SecretProtector(NodeSilo.SecretKey).ProtectToBytes(sim.TokenSecret, NodeConstants.TokenSecretPurpose);
         await f.ExecAsync("""
             INSERT INTO nodes (id, pve_node, api_url, token_id, token_secret_enc, fingerprint) VALUES ('ret-1', 'pve1', @url, @token, @secret, @fp);
             INSERT INTO node_samples (node_id, at, resolution, cpu, memory_used, memory_total, disk_used, disk_total, containers)
@@ -23,7 +22,7 @@ public class RetentionTests(NodesFixture f) : IClassFixture<NodesFixture>
             VALUES ('ret-1', date_trunc('hour', now()) - interval '40 days', '1h', 0.5, 1, 1, 1, 1, 1),
                    ('ret-1', date_trunc('hour', now()) - interval '20 days', '1h', 0.5, 1, 1, 1, 1, 1);
             """, ("url", sim.HttpsUrl.ToString()), ("token", sim.TokenId), ("secret", secret), ("fp", sim.CertificateFingerprint));
-        await f.Silo.Client.SetReminderAsync(new GrainId(NodeGrainTypes.Node, "ret-1"), NodeGrain.PollReminder, TimeSpan.Zero);
+        await f.Silo.Grains.GetGrain<INodeGrain>("ret-1").PollNowAsync();
         await NodesFixture.UntilAsync(async () => await f.ScalarAsync<string>("SELECT health FROM nodes WHERE id = 'ret-1'") == "online", "first poll");
 
         Assert.Equal(0, await f.ScalarAsync<long>("SELECT count(*) FROM node_samples WHERE node_id = 'ret-1' AND resolution = 'raw' AND at < now() - interval '24 hours'"));

@@ -87,7 +87,7 @@ public sealed class AdminPagesTests(WebFixture fx) : IClassFixture<WebFixture>
         var response = await client.PostAsync($"/admin/tenants/{id}?handler=Resolve",
             new FormUrlEncodedContent(new Dictionary<string, string> { ["action"] = "retry" }));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(0L, await App.ScalarAsync<long>("SELECT count(*) FROM reminders WHERE grain_key = @id AND name LIKE 'msg:%'", ("id", id)));
+        Assert.Equal(0L, await App.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE grain_key = @id", ("id", id)));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class AdminPagesTests(WebFixture fx) : IClassFixture<WebFixture>
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal($"/admin/tenants/{id}", response.Headers.Location!.OriginalString);
         Assert.Equal(1L, await App.ScalarAsync<long>(
-            "SELECT count(*) FROM reminders WHERE grain_type = 'tenant' AND grain_key = @id AND name LIKE 'msg:%' AND payload::text LIKE '%retry%'", ("id", id)));
+            "SELECT count(*) FROM outbox WHERE grain_type = 'tenant' AND grain_key = @id AND payload::text LIKE '%retry%'", ("id", id)));
         Assert.Equal(1L, await App.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE kind = 'tenant.resolve' AND detail->>'tenant' = @id", ("id", id)));
 
         var page = await client.GetStringAsync($"/admin/tenants/{id}");
@@ -116,7 +116,7 @@ public sealed class AdminPagesTests(WebFixture fx) : IClassFixture<WebFixture>
         var response = await client.SubmitFormAsync($"/admin/tenants/{id}", $"/admin/tenants/{id}?handler=Resolve",
             new Dictionary<string, string> { ["action"] = "cancel" });
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal(0L, await App.ScalarAsync<long>("SELECT count(*) FROM reminders WHERE grain_key = @id AND name LIKE 'msg:%'", ("id", id)));
+        Assert.Equal(0L, await App.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE grain_key = @id", ("id", id)));
         Assert.Contains("marca la casilla de confirmación", await client.GetStringAsync($"/admin/tenants/{id}"), StringComparison.Ordinal);
     }
 
@@ -152,7 +152,7 @@ public sealed class AdminPagesTests(WebFixture fx) : IClassFixture<WebFixture>
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal($"/admin/provision?sent={id}", response.Headers.Location!.OriginalString);
         Assert.Equal(1L, await App.ScalarAsync<long>(
-            "SELECT count(*) FROM reminders WHERE grain_key = @id AND name LIKE 'msg:%' AND payload::text LIKE '%place_on_node%'", ("id", id)));
+            "SELECT count(*) FROM outbox WHERE grain_key = @id AND payload::text LIKE '%place_on_node%'", ("id", id)));
 
         var page = await client.GetStringAsync(response.Headers.Location!.OriginalString);
         Assert.Contains($"data-pending-tenant=\"{id}\"", page, StringComparison.Ordinal);
@@ -168,7 +168,7 @@ public sealed class AdminPagesTests(WebFixture fx) : IClassFixture<WebFixture>
             new Dictionary<string, string> { ["tenantId"] = id, ["action"] = "place_on_node", ["nodeId"] = "no-such-node" });
         Assert.Equal("/admin/provision", response.Headers.Location!.OriginalString);
         Assert.Contains("Indica un nodo registrado.", await client.GetStringAsync("/admin/provision"), StringComparison.Ordinal);
-        Assert.Equal(0L, await App.ScalarAsync<long>("SELECT count(*) FROM reminders WHERE grain_key = @id AND name LIKE 'msg:%'", ("id", id)));
+        Assert.Equal(0L, await App.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE grain_key = @id", ("id", id)));
     }
 
     [Fact]

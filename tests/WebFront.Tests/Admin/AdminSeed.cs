@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Sajet.Grains.Nodes;
+using Sajet.Grains.Interfaces.Nodes;
 using Sajet.Runtime.Secrets;
 
 namespace Sajet.WebFront.Tests.Admin;
@@ -53,7 +53,7 @@ public static class AdminSeed
             """);
         cmd.Parameters.AddWithValue("id", id);
         cmd.Parameters.AddWithValue("secret", app.Services.GetRequiredService<SecretProtector>()
-            .ProtectToBytes("5f0c6f0e-3c1a-4c8e-9a55-2b7f4d1e8a90", NodeGrainTypes.TokenSecretPurpose));
+            .ProtectToBytes("5f0c6f0e-3c1a-4c8e-9a55-2b7f4d1e8a90", NodeConstants.TokenSecretPurpose));
         await cmd.ExecuteNonQueryAsync();
         return id;
     }

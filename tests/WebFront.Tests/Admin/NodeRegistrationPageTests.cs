@@ -51,7 +51,7 @@ public sealed class NodeRegistrationPageTests(ProxmoxSimulatorWebFixture fx) : I
         Assert.Contains("Nodo pve-form registrado.", html, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"node-row-pve-form\"", html, StringComparison.Ordinal);
         Assert.DoesNotContain(fx.Proxmox.TokenSecret, html, StringComparison.Ordinal);
-        Assert.Equal(1L, await App.ScalarAsync<long>("SELECT count(*) FROM reminders WHERE grain_type = 'node' AND grain_key = 'pve-form' AND name LIKE 'msg:%'"));
+        Assert.Equal(1L, await App.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE grain_type = 'node' AND grain_key = 'pve-form'"));
         Assert.Equal(1L, await App.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE kind = 'node.register' AND detail->>'node' = 'pve-form'"));
     }
 

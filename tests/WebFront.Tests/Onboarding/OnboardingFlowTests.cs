@@ -44,8 +44,9 @@ public sealed class OnboardingFlowTests
             var response = await client.GetAsync($"/api/onboarding/status?session_id={signed.SessionId}");
             Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
             await OnboardingHarness.WaitAsync(async () => await h.Db.ScalarAsync<long>(
-                $"SELECT count(*) FROM reminders WHERE grain_key = '{signed.TenantId}' AND (name LIKE 'msg:%' OR name = 'billing-sync')") == 0,
-                "the poll's message and any Stripe read it asked for are done", 30);
+                $"SELECT count(*) FROM outbox WHERE grain_key = '{signed.TenantId}'") == 0
+                && !(await h.Tenant(signed.TenantId).GetScheduledAsync()).Contains("billing-sync"),
+                "the poll's command and any Stripe read it asked for are done", 30);
         }
 
         Assert.Equal(1, h.Stripe.Control.RequestCount("GET", session) - before);

@@ -11,9 +11,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Sajet.Grains;
+using Microsoft.Extensions.Hosting;
+using Sajet.Grains.Interfaces;
 using Sajet.Integrations.Proxmox;
-using Sajet.Runtime;
 using Sajet.Runtime.Secrets;
 using Sajet.TestSupport;
 using simulators::Sajet.Simulators.Odoo;
@@ -31,7 +31,7 @@ public sealed class OnboardingHarness : IAsyncDisposable
     public const string SecretKey = "onboarding-test-secret-key-0123456789abcdef";
     public const string Domain = "tenants.test";
 
-    private readonly List<ServiceProvider> _silos = [];
+    private readonly List<IHost> _silos = [];
     private readonly List<Process> _processes = [];
 
     private OnboardingHarness(TestDatabase db, ProxmoxSimulator proxmox, StripeSimulator stripe, OdooSimulator odoo, OnboardingWebFactory web)
@@ -54,9 +54,9 @@ public sealed class OnboardingHarness : IAsyncDisposable
     public OnboardingWebFactory Web { get; }
 
     /// <summary>Starts everything on a database of its own (tests in one class must not see each other's nodes).</summary>
-    public static async Task<OnboardingHarness> StartAsync(int nodes = 3, double taskScale = 0)
+    public static async Task<OnboardingHarness> StartAsync(int nodes = 3, double taskScale = 0, PrivatePostgres? server = null)
     {
-        var db = await TestDatabase.CreateAsync();
+        var db = server is null ? await TestDatabase.CreateAsync() : await TestDatabase.OnPrivateServerAsync(server);
         var proxmox = await ProxmoxSimulator.StartAsync(new ProxmoxSimulatorOptions
         {
             HttpPort = 0,
@@ -97,20 +97,12 @@ public sealed class OnboardingHarness : IAsyncDisposable
         ["Tenants:Domain"] = Domain,
     };
 
-    /// <summary>Starts an in-process silo running the real grains against the simulators.</summary>
-    public async Task<ServiceProvider> StartSiloAsync(string id, Action<Dictionary<string, string?>>? configure = null)
+    /// <summary>Starts an in-process silo running the real grains against the simulators; it joins the test's cluster.</summary>
+    public async Task<IHost> StartSiloAsync(string id, Action<Dictionary<string, string?>>? configure = null)
     {
-        var settings = SiloSettings(id, configure);
-        var config = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        services.AddSingleton<IConfiguration>(config);
-        services.AddSajetRuntime(config, g => g.AddSajetGrains());
-        services.AddSajetGrainServices(config);
-        var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<Silo>().StartAsync();
-        _silos.Add(provider);
-        return provider;
+        var silo = await Silos.StartAsync(SiloSettings(id, configure), b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        _silos.Add(silo);
+        return silo;
     }
 
     /// <summary>Starts the real silo executable (src/Silo) with the same settings, as environment variables.</summary>
@@ -125,8 +117,12 @@ public sealed class OnboardingHarness : IAsyncDisposable
         }
 
         var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // Kept for a failing test's post-mortem: silo-logs/<database>-<silo id>.log beside the test binaries.
+        var dir = Path.Combine(AppContext.BaseDirectory, "silo-logs");
+        Directory.CreateDirectory(dir);
+        var log = TextWriter.Synchronized(new StreamWriter(Path.Combine(dir, $"{Db.Name}-{id}.log")) { AutoFlush = true });
+        process.OutputDataReceived += (_, e) => log.WriteLine(e.Data);
+        process.ErrorDataReceived += (_, e) => log.WriteLine(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);
@@ -136,12 +132,12 @@ public sealed class OnboardingHarness : IAsyncDisposable
     private Dictionary<string, string?> SiloSettings(string id, Action<Dictionary<string, string?>>? configure)
     {
         var settings = CommonSettings(Db, Stripe);
-        settings["Runtime:SiloId"] = id;
-        settings["Runtime:PollInterval"] = "00:00:00.200";
-        settings["Runtime:BackoffBase"] = "00:00:00.020";
-        settings["Runtime:MaxBackoff"] = "00:00:01";
-        settings["Runtime:LeaseDuration"] = "00:00:05";
-        settings["Runtime:MaxConcurrency"] = "32";
+        foreach (var (key, value) in Silos.Settings(Db.ConnectionString))
+        {
+            settings[key] = value;
+        }
+
+        settings["Logging:LogLevel:Default"] = "Warning";
         settings["Tenants:OdooUrlTemplate"] = Odoo.BaseUrl;
         settings["Tenants:OdooMasterPassword"] = Odoo.MasterPassword;
         settings["Tenants:TaskPollInterval"] = "00:00:00.020";
@@ -156,17 +152,26 @@ public sealed class OnboardingHarness : IAsyncDisposable
         return settings;
     }
 
-    public async Task StopSiloAsync(ServiceProvider silo)
+    /// <summary>Waits until <paramref name="count"/> silos are active in Orleans' membership table.</summary>
+    public Task WaitForSilosAsync(int count, int seconds = 120) => WaitAsync(async () =>
+        await Db.ScalarAsync<long>("SELECT count(*) FROM orleans_membership WHERE status = 3") >= count, $"{count} active silos", seconds);
+
+    /// <summary>The tenant's grain, called through the first running silo.</summary>
+    public ITenantGrain Tenant(string tenantId) => _silos[0].Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantGrain>(tenantId);
+
+    public async Task StopSiloAsync(IHost silo)
     {
-        await silo.GetRequiredService<Silo>().StopAsync();
-        await silo.DisposeAsync();
         _silos.Remove(silo);
+        await Silos.StopAsync(silo);
     }
 
     /// <summary>Registers simulator nodes through the registry API and waits for their first poll to bring them online.</summary>
-    public async Task RegisterNodesAsync(params string[] pveNodes)
+    public Task RegisterNodesAsync(params string[] pveNodes) => RegisterNodesAsync(2, pveNodes);
+
+    /// <summary>Registers simulator nodes polled every <paramref name="pollSeconds"/> and waits for their first poll.</summary>
+    public async Task RegisterNodesAsync(int pollSeconds, params string[] pveNodes)
     {
-        await Db.ExecAsync("UPDATE settings SET value = '2' WHERE key = 'nodes.poll_interval_seconds'");
+        await Db.ExecAsync($"UPDATE settings SET value = '{pollSeconds}' WHERE key = 'nodes.poll_interval_seconds'");
         using var admin = await AdminClientAsync();
         foreach (var node in pveNodes)
         {
@@ -244,24 +249,24 @@ public sealed class OnboardingHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>The tenant's history and pending reminders, for a failure message.</summary>
+    /// <summary>The tenant's history and undelivered commands, for a failure message.</summary>
     public async Task<string> DescribeAsync(string tenantId)
     {
         var events = await Db.ScalarAsync<string>($"""
             SELECT string_agg(coalesce(from_state, '-') || ' -> ' || coalesce(to_state, '-') || ' | ' || reason || ' | ' || coalesce(correlation_id, ''), E'\n' ORDER BY id)
             FROM grain_events WHERE grain_key = '{tenantId}'
             """);
-        var reminders = await Db.ScalarAsync<string>($"""
-            SELECT string_agg(name || ' attempt ' || attempt || '/' || max_attempts || ' due ' || run_at || ' error ' || coalesce(last_error, ''), E'\n')
-            FROM reminders WHERE grain_key = '{tenantId}'
+        var outbox = await Db.ScalarAsync<string>($"""
+            SELECT string_agg(kind || ' attempt ' || attempts || ' due ' || run_at || ' error ' || coalesce(last_error, ''), E'\n')
+            FROM outbox WHERE grain_key = '{tenantId}'
             """);
-        return $"status {await StatusAsync(tenantId)}\nhistory:\n{events}\nreminders:\n{reminders}";
+        return $"status {await StatusAsync(tenantId)}\nhistory:\n{events}\noutbox:\n{outbox}";
     }
 
     public static async Task WaitAsync(Func<Task<bool>> condition, string what, int seconds = 120)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
+        while (!await Holds(condition))
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -269,6 +274,19 @@ public sealed class OnboardingHarness : IAsyncDisposable
             }
 
             await Task.Delay(100);
+        }
+    }
+
+    // A condition that cannot be read yet (PostgreSQL restarting, a pooled connection it cut) does not hold yet.
+    private static async Task<bool> Holds(Func<Task<bool>> condition)
+    {
+        try
+        {
+            return await condition();
+        }
+        catch (NpgsqlException)
+        {
+            return false;
         }
     }
 
@@ -314,7 +332,6 @@ public sealed class OnboardingWebFactory(TestDatabase db, int port, StripeSimula
 
         builder.UseSetting("urls", BaseUrl);
         builder.UseSetting("APP_URL", BaseUrl);
-        builder.UseSetting("Runtime:RunSilo", "false");
         builder.UseSetting("ADMIN_USERNAME", SajetWebFactory.AdminLogin);
         builder.UseSetting("ADMIN_PASSWORD", SajetWebFactory.AdminPassword);
         builder.UseSetting("Audit:Directory", Path.Combine(Path.GetTempPath(), "sajet-audit-" + Guid.NewGuid().ToString("N")[..8]));

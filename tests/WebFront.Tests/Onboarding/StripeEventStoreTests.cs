@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sajet.Integrations.Stripe;
-using Sajet.Runtime;
+using Sajet.Grains.Interfaces.Outbox;
 using Sajet.TestSupport;
 using Sajet.WebFront.Onboarding;
 
@@ -47,9 +47,9 @@ public sealed class StripeEventStoreTests
         Assert.Equal(150, await h.Db.ScalarAsync<long>("SELECT count(*) FROM stripe_events WHERE id LIKE 'evt_group_%'"));
         Assert.Equal(150, await h.Db.ScalarAsync<long>($"SELECT count(*) FROM stripe_events WHERE id LIKE 'evt_group_%' AND tenant_id = '{tenant}'"));
         Assert.Equal(150, await h.Db.ScalarAsync<long>(
-            $"SELECT count(DISTINCT payload->'body'->>'eventId') FROM reminders WHERE grain_key = '{tenant}' AND payload->'body'->>'eventId' LIKE 'evt_group_%'"));
+            $"SELECT count(DISTINCT payload->>'eventId') FROM outbox WHERE grain_key = '{tenant}' AND payload->>'eventId' LIKE 'evt_group_%'"));
         Assert.Equal(150, await h.Db.ScalarAsync<long>(
-            $"SELECT count(*) FROM reminders WHERE grain_key = '{tenant}' AND payload->'body'->>'eventId' LIKE 'evt_group_%'"));
+            $"SELECT count(*) FROM outbox WHERE grain_key = '{tenant}' AND payload->>'eventId' LIKE 'evt_group_%'"));
         var (batches, events) = (store.Batches - batchesBefore, store.Events - eventsBefore);
         Assert.Equal(300, events);
         Assert.True(batches < events, $"{events} events went in {batches} transactions: concurrent deliveries did not share any");
@@ -63,7 +63,7 @@ public sealed class StripeEventStoreTests
             INSERT INTO tenants (id, subdomain, company_name, email, country, plan_id)
             VALUES ('tn_poison', 'poison', 'Empresa', 'a@b.example.com', 'ES', 'pro')
             """);
-        var store = new StripeEventStore(db.DataSource, new SiloWaker(db.DataSource, NullLogger<SiloWaker>.Instance), NullLogger<StripeEventStore>.Instance);
+        var store = new StripeEventStore(db.DataSource, new OutboxWaker(db.DataSource, NullLogger<OutboxWaker>.Instance), NullLogger<StripeEventStore>.Instance);
 
         // The first call starts a write on its own; the next 40 queue behind it and go as one batch, with the poison
         // in the middle: valid JSON that jsonb refuses (a NUL escape), as PostgreSQL would for such a payload.
@@ -84,7 +84,7 @@ public sealed class StripeEventStoreTests
 
         Assert.Equal(40, await Scalar(db.DataSource, "SELECT count(*) FROM stripe_events"));
         Assert.Equal(0, await Scalar(db.DataSource, "SELECT count(*) FROM stripe_events WHERE id = 'evt_poison'"));
-        Assert.Equal(40, await Scalar(db.DataSource, "SELECT count(*) FROM reminders WHERE grain_key = 'tn_poison' AND name LIKE 'msg:%'"));
+        Assert.Equal(40, await Scalar(db.DataSource, "SELECT count(*) FROM outbox WHERE grain_key = 'tn_poison' AND kind = 'tenant.stripe-event'"));
         // One write for the first event; the 40-event batch failed as a whole and its 39 good events went one by one.
         Assert.Equal(40, store.Batches);
         Assert.Equal(40, store.Events);

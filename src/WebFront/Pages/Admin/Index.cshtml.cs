@@ -20,8 +20,6 @@ public sealed class IndexModel(NpgsqlDataSource db, IOptions<HealthOptions> heal
 
     public sealed record OpenAlert(string NodeId, string Kind, string Message, DateTime RaisedAt);
 
-    public IReadOnlyList<HealthApi.SiloHealth> Silos { get; private set; } = [];
-
     public IReadOnlyList<HealthApi.OrleansSiloHealth> OrleansSilos { get; private set; } = [];
 
     public IReadOnlyDictionary<string, int> Counts { get; private set; } = new Dictionary<string, int>();
@@ -34,7 +32,6 @@ public sealed class IndexModel(NpgsqlDataSource db, IOptions<HealthOptions> heal
 
     public async Task OnGetAsync(CancellationToken ct)
     {
-        Silos = await HealthApi.SilosAsync(db, health.Value, ct);
         OrleansSilos = await HealthApi.OrleansSilosAsync(db, health.Value, cluster.Value.ClusterId, ct);
         Nodes = (await NodesApi.ListAsync(db, ct)).Value ?? [];
         await using var conn = await db.OpenConnectionAsync(ct);

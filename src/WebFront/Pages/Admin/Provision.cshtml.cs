@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Npgsql;
 using Sajet.Grains.Interfaces;
+using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Runtime;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Nodes;
@@ -15,7 +16,7 @@ namespace Sajet.WebFront.Pages.Admin;
 /// The capacity wizard: does a plan fit now, where, and why not on each node (the API's check-capacity); and the
 /// waiting queue, oldest first, with the operator's resolutions for each tenant.
 /// </summary>
-public sealed class ProvisionModel(NpgsqlDataSource db, GrainClient grains, AuditLog audit) : PageModel
+public sealed class ProvisionModel(NpgsqlDataSource db, GrainOutbox grains, AuditLog audit) : PageModel
 {
     // Why each tenant is waiting: the reason of the event that last moved it into the queue.
     private const string WaitReasonsSql = """

@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Integrations.Stripe;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Auth;
@@ -16,7 +17,8 @@ namespace Sajet.WebFront.Pages.Admin;
 /// The operator's own 2FA, and the settings grains read: plans (price, active), placement and alert thresholds, poll
 /// interval, placement strategy; the Stripe mode is shown, the key never. Every change is validated in Spanish and audited.
 /// </summary>
-public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, AuditLog audit, IOptions<StripeOptions> stripe) : TwoFactorPageModel(db, twoFactor, audit)
+public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, AuditLog audit, IOptions<StripeOptions> stripe, GrainOutbox grains)
+    : TwoFactorPageModel(db, twoFactor, audit)
 {
     private const string AllPlansSql = """
         SELECT id, name, price_cents AS PriceCents, active FROM plans ORDER BY sort, id
@@ -64,9 +66,16 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
         await using var conn = await Db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await parsed.WriteAsync(conn, tx, ct);
+        // Node grains keep what they read of the settings between polls: tell each one, so the change applies now.
+        foreach (var node in await conn.QueryAsync<string>(new CommandDefinition("SELECT id FROM nodes", transaction: tx, cancellationToken: ct)))
+        {
+            await grains.SendAsync(OutboxCommand.NodeChanged(node), tx, ct);
+        }
+
         await tx.CommitAsync(ct);
+        grains.Wake();
         await Audit.WriteAsync(HttpContext, "settings.change", new { before = Current, after = parsed }, AuditSeverity.Warning);
-        TempData[TenantActionForms.FlashKey] = "Ajustes guardados. Los nodos los aplican en su próximo sondeo.";
+        TempData[TenantActionForms.FlashKey] = "Ajustes guardados. Los nodos los aplican ya, con un sondeo nuevo.";
         return RedirectToPage();
     }
 

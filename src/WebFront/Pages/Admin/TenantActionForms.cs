@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc.ViewFeatures;
 using Npgsql;
 using Sajet.Grains.Interfaces;
+using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Runtime;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Tenants;
@@ -17,7 +18,7 @@ public static class TenantActionForms
     public const string FlashErrorKey = "FlashError";
 
     public static async Task ResolveAsync(HttpContext http, ITempDataDictionary tempData, string id, string? action, string? nodeId, bool confirmed,
-        NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct)
+        NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct)
     {
         // A cancellation ends a paying customer's onboarding: the form asks for an explicit tick first.
         if (action == ResolveActions.Cancel && !confirmed)
@@ -30,10 +31,10 @@ public static class TenantActionForms
         Flash(tempData, AdminFormat.ErrorOf(result.Result), $"Acción enviada: {TenantLabels.Action(action ?? "")} ({id}). Esperando a que el cliente cambie de estado…");
     }
 
-    public static async Task SuspendAsync(HttpContext http, ITempDataDictionary tempData, string id, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct) =>
+    public static async Task SuspendAsync(HttpContext http, ITempDataDictionary tempData, string id, NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct) =>
         Flash(tempData, AdminFormat.ErrorOf((await TenantsApi.SuspendAsync(id, http, db, grains, audit, ct)).Result), $"Acción enviada: suspender ({id}).");
 
-    public static async Task ResumeAsync(HttpContext http, ITempDataDictionary tempData, string id, NpgsqlDataSource db, GrainClient grains, AuditLog audit, CancellationToken ct) =>
+    public static async Task ResumeAsync(HttpContext http, ITempDataDictionary tempData, string id, NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct) =>
         Flash(tempData, AdminFormat.ErrorOf((await TenantsApi.ResumeAsync(id, http, db, grains, audit, ct)).Result), $"Acción enviada: reanudar ({id}).");
 
     private static void Flash(ITempDataDictionary tempData, string? error, string sent)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Npgsql;
+using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Runtime;
 using Sajet.Runtime.Secrets;
 using Sajet.WebFront.Audit;
@@ -14,7 +15,7 @@ namespace Sajet.WebFront.Pages.Admin.Nodes;
 /// The node registry as a page: health, use against capacity and reservations, open alerts; registration and
 /// maintenance go through the API's own handlers, so the form gets the same validation and Proxmox check.
 /// </summary>
-public sealed class IndexModel(NpgsqlDataSource db, GrainClient grains, SecretProtector secrets, NodeProbe probe, ILoggerFactory loggers, AuditLog audit) : PageModel
+public sealed class IndexModel(NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets, NodeProbe probe, ILoggerFactory loggers, AuditLog audit) : PageModel
 {
     private const string OpenAlertCountsSql = "SELECT node_id, count(*)::int FROM node_alerts WHERE cleared_at IS NULL GROUP BY node_id";
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Npgsql;
+using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Runtime;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Nodes;
@@ -9,7 +10,7 @@ using Sajet.WebFront.Tenants;
 namespace Sajet.WebFront.Pages.Admin.Tenants;
 
 /// <summary>One tenant: its facts, its whole history, and the operator's actions on it.</summary>
-public sealed class DetailModel(NpgsqlDataSource db, GrainClient grains, AuditLog audit) : PageModel
+public sealed class DetailModel(NpgsqlDataSource db, GrainOutbox grains, AuditLog audit) : PageModel
 {
     public TenantView Tenant { get; private set; } = null!;
 

@@ -1,56 +1,13 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Sajet.Runtime.Migrations;
-using Sajet.TestSilo;
 
-namespace Sajet.Runtime.Tests;
+namespace Sajet.TestSupport;
 
 /// <summary>
 /// A PostgreSQL server of the test's own (initdb in a temp directory), so it can be stopped with
 /// <c>-m immediate</c> and started again while silos run.
 /// </summary>
-public sealed class PostgresRestartTests
-{
-    [Fact]
-    public async Task PostgresRestartedImmediate_WhileSilosRun_TheyReconnect_NothingLost()
-    {
-        await using var pg = await PrivatePostgres.StartAsync();
-        await using (var ds = Database.CreateDataSource(pg.ConnectionString))
-        {
-            await Migrator.ApplyAsync(ds);
-            await Db.ExecAsync(ds, TestGrain.EffectsTable);
-            // Work due before, during and after the outage.
-            await Db.ExecAsync(ds, """
-                INSERT INTO reminders (grain_type, grain_key, name, payload, due_at, run_at)
-                SELECT 'test', 'restart-' || g, 'work', '{"mode":"sleep","sleepMs":50}', now() + (g * interval '20 milliseconds'), now() + (g * interval '20 milliseconds')
-                FROM generate_series(1, 300) g
-                """);
-        }
-
-        await using var a = await new InProcessSilo(pg.ConnectionString, "restart-a").StartAsync();
-        await using var b = await new InProcessSilo(pg.ConnectionString, "restart-b").StartAsync();
-        await Task.Delay(1500);
-        pg.Restart();
-
-        await using var check = Database.CreateDataSource(pg.ConnectionString);
-        await Db.UntilAsync(async () =>
-        {
-            try
-            {
-                return await Db.ScalarAsync<long>(check, "SELECT count(*) FROM reminders") == 0;
-            }
-            catch (Npgsql.NpgsqlException)
-            {
-                return false;
-            }
-        }, "all reminders finished after the restart", 180);
-
-        Assert.Equal(300, await Db.ScalarAsync<long>(check, "SELECT count(*) FROM grains WHERE (state->>'runs')::int = 1"));
-        Assert.Equal(300, await Db.ScalarAsync<long>(check, "SELECT count(*) FROM grain_events WHERE to_state = 'worked'"));
-    }
-}
-
 public sealed class PrivatePostgres : IAsyncDisposable
 {
     private readonly string _dir;

@@ -1,0 +1,63 @@
+using Sajet.Runtime;
+using Sajet.TestSupport;
+using Sajet.WebFront.Tests.Onboarding;
+using Xunit.Abstractions;
+
+namespace Sajet.WebFront.Tests.Cluster;
+
+[Collection(FaultCollection.Name)]
+public sealed class IdleCostTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// 100 active tenants, one silo and the web front, nothing happening: Orleans' membership heartbeats, the client's
+    /// gateway refresh and the outbox's safety-net poll are all that touches PostgreSQL — at most 0.5 transactions a
+    /// second together. The registered nodes add their polls (one commit each, counted by the samples they write).
+    /// No tenant keeps a reminder once it has nothing due.
+    /// </summary>
+    [Fact]
+    public async Task HundredActiveTenants_OneSiloAndWebFront_AtMostHalfATransactionPerSecond()
+    {
+        await using var h = await OnboardingHarness.StartAsync(nodes: 3);
+        await h.StartSiloAsync("idle", s => s["Outbox:PollInterval"] = "00:00:30");
+        await h.WaitForSilosAsync(1);
+        await h.RegisterNodesAsync(30, "pve1", "pve2", "pve3");
+
+        var signed = new List<OnboardingHarness.Signed>();
+        foreach (var batch in Enumerable.Range(1, 100).Chunk(20))
+        {
+            signed.AddRange(await Task.WhenAll(batch.Select(i => h.SignUpAsync($"idle-{i:000}", i % 2 == 0 ? "basic" : "pro"))));
+        }
+
+        Parallel.ForEach(signed, s => h.Stripe.Control.PayCheckoutSession(s.SessionId));
+        await OnboardingHarness.WaitAsync(async () => await h.Db.ScalarAsync<long>("SELECT count(*) FROM tenants WHERE status = 'active'") == 100, "100 active", 300);
+        await OnboardingHarness.WaitAsync(async () => await h.Db.ScalarAsync<long>("SELECT count(*) FROM outbox") == 0, "outbox drained", 60);
+        await h.Stripe.Control.WaitForDeliveriesAsync(CancellationToken.None);
+
+        // Settle: late webhooks, a poll of every node after the last reservation (the grain records what changed),
+        // PostgreSQL's statistics flush (within 10 s of a backend going idle).
+        await Task.Delay(TimeSpan.FromSeconds(35));
+        var samplesBefore = await h.Db.ScalarAsync<long>("SELECT count(*) FROM node_samples");
+        var before = await CommitsAsync(h.Db.Name);
+        var window = TimeSpan.FromSeconds(30);
+        await Task.Delay(window);
+        var after = await CommitsAsync(h.Db.Name);
+        var polls = await h.Db.ScalarAsync<long>("SELECT count(*) FROM node_samples") - samplesBefore;
+
+        var perSecond = (after - before - polls) / window.TotalSeconds;
+        output.WriteLine($"idle: {after - before} transactions in {window.TotalSeconds} s, {polls} of them node polls: {perSecond:F2}/s besides the polls");
+        Assert.True(perSecond <= 0.5, $"idle silo and web front made {after - before - polls} transactions besides {polls} polls in {window.TotalSeconds} s ({perSecond:F2}/s)");
+        Assert.Equal(0, await h.Db.ScalarAsync<long>("SELECT count(*) FROM orleans_reminders WHERE grain_id LIKE 'tenant/%'"));
+    }
+
+    private static async Task<long> CommitsAsync(string database)
+    {
+        // Read from another database so the measurement adds nothing to the count.
+        await using var admin = Database.CreateDataSource(TestDatabase.WithDatabase("postgres"));
+        await using var cmd = admin.CreateCommand("SELECT pg_stat_clear_snapshot(); SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = @db");
+        cmd.Parameters.AddWithValue("db", database);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        await reader.ReadAsync();
+        return reader.GetInt64(0);
+    }
+}
