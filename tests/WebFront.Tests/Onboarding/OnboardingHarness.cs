@@ -137,6 +137,11 @@ public sealed class OnboardingHarness : IAsyncDisposable
     {
         var settings = CommonSettings(Db, Stripe);
         settings["Runtime:SiloId"] = id;
+        // The silo process also hosts an Orleans silo: several run at once on this machine, so let each pick free ports.
+        settings["Cluster:SiloPort"] = "0";
+        settings["Cluster:GatewayPort"] = "0";
+        settings["Cluster:AdvertisedAddress"] = "127.0.0.1";
+        settings["Cluster:Dashboard"] = "false";
         settings["Runtime:PollInterval"] = "00:00:00.200";
         settings["Runtime:BackoffBase"] = "00:00:00.020";
         settings["Runtime:MaxBackoff"] = "00:00:01";
