@@ -104,7 +104,7 @@ public sealed class StripeWebhookSignerTests
 
         var good = new StripeOptions { SecretKey = "sk_test_x", WebhookSecrets = ["whsec_x"] };
         Assert.True(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(good, new(good), results = [], true), string.Join("; ", results));
-        Assert.Equal("2026-07-29.dahlia", good.ApiVersion);
+        Assert.Equal("2026-10-28.endive", StripeOptions.PinnedApiVersion);
     }
 
     private static byte[] Bytes() => System.Text.Encoding.UTF8.GetBytes(Payload);
