@@ -22,7 +22,7 @@ export Tenants__Domain="${Tenants__Domain:-sajet.localhost}"
 if [[ -z "${STRIPE_SECRET_KEY:-}" ]]; then
   export STRIPE_SECRET_KEY="sk_test_sajet_dev"
   export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_sajet_dev_simulator}"
-  export Stripe__BaseUrl="http://127.0.0.1:12111"
+  export Stripe__ApiBase="http://127.0.0.1:12111"
   export SIM_STRIPE_WEBHOOK_URL="http://127.0.0.1:$APP_PORT/webhook/stripe"
   # The checkout form redirects to the simulator's hosted page; CSP form-action must allow it.
   export SecurityHeaders__FormActionOrigins__2="http://127.0.0.1:12111"

@@ -34,6 +34,7 @@ public static class GrainsRegistration
         services.AddOptions<TenantOptions>().Bind(configuration.GetSection(TenantOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ProxmoxOptions>().Bind(configuration.GetSection(ProxmoxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSajetStripe(configuration);
+        services.AddSingleton<StripeBillingActivities>();
         services.AddHttpClient("odoo");
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => SecretProtector.FromConfiguration(configuration));

@@ -34,7 +34,7 @@ public sealed class SajetWebFactory(TestDatabase db, IReadOnlyDictionary<string,
         // Signup needs Stripe configured; these tests never reach it, so it points at a closed port.
         builder.UseSetting("STRIPE_SECRET_KEY", "sk_test_not_used_by_these_tests");
         builder.UseSetting("STRIPE_WEBHOOK_SECRET", "whsec_not_used_by_these_tests");
-        builder.UseSetting("Stripe:BaseUrl", "http://127.0.0.1:9");
+        builder.UseSetting("Stripe:ApiBase", "http://127.0.0.1:9");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

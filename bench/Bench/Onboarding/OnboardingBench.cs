@@ -195,7 +195,7 @@ public static class OnboardingBench
         ["ADMIN_PASSWORD"] = AdminPassword,
         ["STRIPE_SECRET_KEY"] = stripe.SecretKey,
         ["STRIPE_WEBHOOK_SECRET"] = stripe.WebhookSecret,
-        ["Stripe__BaseUrl"] = stripe.BaseUrl,
+        ["Stripe__ApiBase"] = stripe.BaseUrl,
         ["Tenants__OdooUrlTemplate"] = odoo.BaseUrl,
         ["Tenants__OdooMasterPassword"] = odoo.MasterPassword,
         ["Tenants__TaskPollInterval"] = "00:00:00.010",

@@ -27,7 +27,6 @@ using Sajet.Grains.Placement;
 using Sajet.Grains.Provisioning;
 using Sajet.Integrations.Odoo;
 using Sajet.Integrations.Proxmox;
-using Sajet.Integrations.Stripe;
 using Sajet.Grains.Workflow;
 using Sajet.Runtime.Secrets;
 
@@ -79,7 +78,7 @@ public sealed record BillingFacts(string? SessionStatus, string? PaymentStatus, 
 public sealed class TenantGrain(
     [PersistentState(GrainTypes.Tenant)] IPersistentState<TenantState> store,
     Provisioner provisioner,
-    StripeClient stripe,
+    StripeBillingActivities billing,
     SecretProtector secrets,
     IOptions<TenantOptions> options,
     IServiceProvider services) : WorkflowGrain<TenantState>(store, services), ITenantGrain
@@ -540,35 +539,16 @@ public sealed class TenantGrain(
         string? refunded = null;
         if (State.StripeCustomerId is { } customer)
         {
-            var invoices = await stripe.ListInvoicesAsync(new InvoiceListRequest { Customer = customer, Status = "paid", Limit = 1 }, ct);
-            if (invoices.Data.FirstOrDefault() is { PaymentIntentId: { } pi } invoice && invoice.AmountPaid > 0)
-            {
-                var refund = await stripe.CreateRefundAsync(new RefundCreateRequest { PaymentIntent = pi, Reason = "requested_by_customer" }, $"refund-{Context.Key}", ct);
-                refunded = refund.Id;
-            }
+            refunded = await billing.RefundLastPaymentAsync(customer, $"refund-{Context.Key}", ct);
         }
 
         if (State.SubscriptionId is { } sub)
         {
-            try
-            {
-                await stripe.CancelSubscriptionAsync(sub, null, ct);
-            }
-            catch (StripeException ex) when (ex.HttpStatus is System.Net.HttpStatusCode.BadRequest or System.Net.HttpStatusCode.NotFound)
-            {
-                // Already cancelled: the goal is reached.
-            }
+            await billing.CancelSubscriptionAsync(sub, ct);
         }
         else if (State.CheckoutSessionId is { } session)
         {
-            try
-            {
-                await stripe.ExpireCheckoutSessionAsync(session, $"expire-{session}", ct);
-            }
-            catch (StripeException ex) when (ex.HttpStatus is System.Net.HttpStatusCode.BadRequest or System.Net.HttpStatusCode.NotFound)
-            {
-                // Not open any more: nothing can be paid through it.
-            }
+            await billing.ExpireCheckoutAsync(session, ct);
         }
 
         return TimerResult.Done(() => Context.Record(State.Status, null,
@@ -582,15 +562,7 @@ public sealed class TenantGrain(
             return TimerResult.Done();
         }
 
-        var session = await stripe.GetCheckoutSessionAsync(sessionId, ["subscription"], ct);
-        var subscription = session.Subscription?.Expanded;
-        var subscriptionId = session.Subscription?.Id ?? State.SubscriptionId;
-        if (subscription is null && subscriptionId is not null)
-        {
-            subscription = await stripe.GetSubscriptionAsync(subscriptionId, null, ct);
-        }
-
-        var facts = new BillingFacts(session.Status, session.PaymentStatus, subscriptionId, subscription?.Status);
+        var facts = await billing.ReadBillingFactsAsync(sessionId, State.SubscriptionId, ct);
         if (!reconcile)
         {
             return TimerResult.Done(() => ApplyBillingAsync(facts));

@@ -7,8 +7,12 @@ public sealed class StripeOptions
 {
     public const string SectionName = "Stripe";
 
-    /// <summary>The API version this client's DTOs were written against (stripe.md §3); webhook endpoints must be pinned to it too.</summary>
-    public const string PinnedApiVersion = "2026-07-29.dahlia";
+    /// <summary>
+    /// The API version every request carries: Stripe.net 53.1.0 sends its own pinned version
+    /// (<c>StripeConfiguration.ApiVersion</c>, 2026-10-28.endive) and it cannot be changed per client. Pin the webhook
+    /// endpoint to a version too; the webhook reads only ids and types, so another release there does no harm.
+    /// </summary>
+    public static string PinnedApiVersion => global::Stripe.StripeConfiguration.ApiVersion;
 
     [Required]
     [RegularExpression(@"^(sk|rk)_(test|live)_\S+$", ErrorMessage = "SecretKey must be a Stripe secret (sk_…) or restricted (rk_…) key.")]
@@ -18,29 +22,21 @@ public sealed class StripeOptions
     [MinLength(1)]
     public IList<string> WebhookSecrets { get; set; } = [];
 
+    /// <summary>Where the API is: Stripe's unless set; the simulator (http://127.0.0.1:12111) in dev and tests.</summary>
     [Required]
     [Url]
-    public string BaseUrl { get; set; } = "https://api.stripe.com";
+    public string ApiBase { get; set; } = "https://api.stripe.com";
 
-    [Required]
-    public string ApiVersion { get; set; } = PinnedApiVersion;
-
+    /// <summary>Retries of connection failures, 409 and 5xx (and whatever Stripe-Should-Retry allows), with the SDK's backoff.</summary>
     [Range(0, 10)]
     public int MaxNetworkRetries { get; set; } = 2;
 
-    /// <summary>Per attempt; stripe-node's default is 80 s.</summary>
+    /// <summary>Per attempt; the SDK's default is 80 s.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(80);
 
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan WebhookTolerance { get; set; } = TimeSpan.FromSeconds(300);
-
-    /// <summary>First backoff step; the official SDKs use 0.5 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
-    public TimeSpan InitialNetworkRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
-
-    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
-    public TimeSpan MaxNetworkRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Applies the environment names kept from the system Sajet replaces: STRIPE_SECRET_KEY, and

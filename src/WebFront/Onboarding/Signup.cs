@@ -5,10 +5,11 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.Grains.Interfaces;
 using Sajet.Grains.Interfaces.Outbox;
-using Sajet.Integrations.Stripe;
 using Sajet.Runtime;
 using Sajet.Runtime.Secrets;
 using Sajet.WebFront.Auth;
+using Stripe;
+using Stripe.Checkout;
 
 namespace Sajet.WebFront.Onboarding;
 
@@ -29,7 +30,7 @@ public abstract record SignupResult
 /// (idempotency keys derived from the tenant id), then hands the tenant to its grain in the same transaction that
 /// records the session. A validation error creates nothing; a Stripe failure removes the row again.
 /// </summary>
-public sealed partial class Signup(NpgsqlDataSource db, StripeClient stripe, GrainOutbox grains, SecretProtector secrets, IConfiguration configuration, ILogger<Signup> logger)
+public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, GrainOutbox grains, SecretProtector secrets, IConfiguration configuration, ILogger<Signup> logger)
 {
     /// <summary>Names that point at our own services, never at a tenant.</summary>
     public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal)
@@ -77,15 +78,15 @@ public sealed partial class Signup(NpgsqlDataSource db, StripeClient stripe, Gra
 
         try
         {
-            var customer = await stripe.CreateCustomerAsync(new CustomerCreateRequest
+            var customer = await new CustomerService(stripe).CreateAsync(new CustomerCreateOptions
             {
                 Email = email,
                 Name = company,
                 PreferredLocales = ["es"],
                 Metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId, ["subdomain"] = subdomain },
-            }, $"customer-{tenantId}", ct);
+            }, new RequestOptions { IdempotencyKey = $"customer-{tenantId}" }, ct);
             var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId, ["plan"] = plan.Id, ["subdomain"] = subdomain };
-            var session = await stripe.CreateCheckoutSessionAsync(new CheckoutSessionCreateRequest
+            var session = await new SessionService(stripe).CreateAsync(new SessionCreateOptions
             {
                 Mode = "subscription",
                 Customer = customer.Id,
@@ -94,22 +95,22 @@ public sealed partial class Signup(NpgsqlDataSource db, StripeClient stripe, Gra
                 CancelUrl = $"{AppUrl}/signup?plan={plan.Id}&cancelado=1",
                 Locale = "es",
                 Metadata = metadata,
-                SubscriptionMetadata = metadata,
+                SubscriptionData = new SessionSubscriptionDataOptions { Metadata = metadata },
                 LineItems =
                 [
-                    new CheckoutLineItem
+                    new SessionLineItemOptions
                     {
                         Quantity = 1,
-                        PriceData = new CheckoutPriceData
+                        PriceData = new SessionLineItemPriceDataOptions
                         {
                             Currency = plan.Currency,
                             UnitAmount = plan.PriceCents,
-                            ProductName = $"Sajet {plan.Name} — Odoo alojado",
-                            RecurringInterval = "month",
+                            ProductData = new SessionLineItemPriceDataProductDataOptions { Name = $"Sajet {plan.Name} — Odoo alojado" },
+                            Recurring = new SessionLineItemPriceDataRecurringOptions { Interval = "month" },
                         },
                     },
                 ],
-            }, $"checkout-{tenantId}", ct);
+            }, new RequestOptions { IdempotencyKey = $"checkout-{tenantId}" }, ct);
 
             var password = GeneratePassword();
             await using var conn = await db.OpenConnectionAsync(ct);
@@ -133,8 +134,11 @@ public sealed partial class Signup(NpgsqlDataSource db, StripeClient stripe, Gra
             logger.LogInformation("Tenant {TenantId} signed up for {Plan} as {Subdomain}; checkout {Session}", tenantId, plan.Id, subdomain, session.Id);
             return new SignupResult.Started(tenantId, session.Url ?? "");
         }
-        catch (Exception ex) when (ex is StripeException or StripeConnectionException or NpgsqlException)
+        catch (Exception ex) when (ex is StripeException or HttpRequestException or NpgsqlException
+            || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
+            // Stripe.net lets a connection failure out as HttpRequestException and a timeout as a cancellation, both after
+            // its own retries.
             logger.LogWarning("Signup for {Subdomain} could not start the payment: {Error}", subdomain, ex.Message);
             await using var undo = db.CreateCommand("DELETE FROM tenants WHERE id = @id AND checkout_session_id IS NULL");
             undo.Parameters.AddWithValue("id", tenantId);

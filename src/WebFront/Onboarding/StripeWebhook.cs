@@ -29,7 +29,9 @@ public static class StripeWebhook
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer, ct);
         var body = buffer.ToArray();
-        var verdict = verifier.Verify(body, http.Request.Headers["Stripe-Signature"].ToString());
+        // Decoded once: Stripe.net verifies the text, and the same text is what gets stored.
+        var json = System.Text.Encoding.UTF8.GetString(body);
+        var verdict = verifier.Verify(json, http.Request.Headers["Stripe-Signature"].ToString());
         if (!verdict.IsValid)
         {
             await audit.WriteAsync(http, "stripe.bad_signature", new { reason = verdict.Status.ToString() }, AuditSeverity.Warning, actor: "stripe");
@@ -56,7 +58,7 @@ public static class StripeWebhook
         var created = root.TryGetProperty("created", out var c) && c.TryGetInt64(out var seconds) ? seconds : time.GetUtcNow().ToUnixTimeSeconds();
         var livemode = root.TryGetProperty("livemode", out var l) && l.ValueKind == JsonValueKind.True;
         var result = await store.StoreAsync(new IncomingStripeEvent(
-            eventId, type, created, livemode, System.Text.Encoding.UTF8.GetString(body), reference, customer, subscription));
+            eventId, type, created, livemode, json, reference, customer, subscription));
         if (result.Stored)
         {
             logger.LogDebug("Stripe event {EventId} ({Type}) stored for tenant {TenantId}", eventId, type, result.TenantId ?? "(none)");

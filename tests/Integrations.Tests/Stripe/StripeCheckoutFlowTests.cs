@@ -2,10 +2,14 @@ using System.Net;
 using System.Text;
 using Sajet.Integrations.Stripe;
 using Sajet.Simulators.Stripe;
+using Stripe;
+using Stripe.Checkout;
+using PortalSessionCreateOptions = Stripe.BillingPortal.SessionCreateOptions;
+using PortalSessionService = Stripe.BillingPortal.SessionService;
 
 namespace Sajet.Integrations.Tests.Stripe;
 
-/// <summary>The hosted checkout page driven by plain form posts, and the signed webhooks it causes.</summary>
+/// <summary>The hosted checkout page driven by plain form posts, and the signed webhooks it causes, read with Stripe.net.</summary>
 public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
 {
     private static readonly string[] PaymentEvents =
@@ -31,7 +35,7 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     [Fact]
     public async Task Page_IsSpanishWithPlanAmountPrefilledCardAndNoScript()
     {
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         using var response = await Http.GetAsync(session.Url);
         var html = await response.Content.ReadAsStringAsync();
@@ -53,7 +57,7 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     [Fact]
     public async Task Pay_RedirectsToSuccessUrl_AndSendsSignedEventsThatVerify()
     {
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         using var response = await PayOnPageAsync(session);
 
@@ -69,15 +73,17 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
         });
         Assert.Equal(PaymentEvents, received.Select(w => w.Event.Type));
 
+        // The webhook verifies through Stripe.net too; each body also parses into the SDK's event and object types.
+        Assert.All(received, w => EventUtility.ConstructEvent(w.Body, w.Signature, Sim.WebhookSecret, throwOnApiVersionMismatch: false));
         var completed = received[0].Event;
         Assert.Equal(("event", "2026-07-29.dahlia", false), (completed.Object, completed.ApiVersion, completed.Livemode));
         Assert.Equal(1, completed.PendingWebhooks);
-        var checkout = completed.DataObjectAs<CheckoutSession>();
-        Assert.Equal(("complete", "paid", "tenant-42"), (checkout.Status, checkout.PaymentStatus, checkout.ClientReferenceId!));
-        Assert.StartsWith("sub_", checkout.Subscription!.Id, StringComparison.Ordinal);
-        Assert.Equal("42", received[1].Event.DataObjectAs<Subscription>().Metadata["tenant_id"]);
-        var invoice = received[2].Event.DataObjectAs<Invoice>();
-        Assert.Equal(("paid", checkout.Subscription.Id), (invoice.Status, invoice.SubscriptionId!));
+        var checkout = Assert.IsType<Session>(completed.Data.Object);
+        Assert.Equal(("complete", "paid", "tenant-42"), (checkout.Status, checkout.PaymentStatus, checkout.ClientReferenceId));
+        Assert.StartsWith("sub_", checkout.SubscriptionId, StringComparison.Ordinal);
+        Assert.Equal("42", Assert.IsType<Subscription>(received[1].Event.Data.Object).Metadata["tenant_id"]);
+        var invoice = Assert.IsType<Invoice>(received[2].Event.Data.Object);
+        Assert.Equal(("paid", checkout.SubscriptionId), (invoice.Status, invoice.Parent.SubscriptionDetails.SubscriptionId));
 
         // The completed page now says so instead of offering to pay twice.
         Assert.Contains("ya se completó", await Http.GetStringAsync(session.Url ?? $"{Sim.BaseUrl}/c/pay/{session.Id}"), StringComparison.Ordinal);
@@ -86,16 +92,16 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     [Fact]
     public async Task DeclinedCard_ShowsSpanishMessage_SessionStaysOpen_NoEvents()
     {
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         using var response = await PayOnPageAsync(session, "4000 0000 0000 0002");
 
         Assert.Equal(HttpStatusCode.PaymentRequired, response.StatusCode);
         Assert.Contains("Tu tarjeta ha sido rechazada", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal("open", (await Client.GetCheckoutSessionAsync(session.Id)).Status);
+        Assert.Equal("open", (await new SessionService(Client).GetAsync(session.Id)).Status);
         await Sim.Control.WaitForDeliveriesAsync(Patience);
         Assert.Empty(_receiver.Drain());
-        Assert.Empty((await Client.ListEventsAsync()).Data);
+        Assert.Empty((await new EventService(Client).ListAsync()).Data);
 
         using var retry = await PayOnPageAsync(session);
         Assert.Equal(HttpStatusCode.SeeOther, retry.StatusCode);
@@ -105,7 +111,7 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     public async Task Duplicates_DeliverEachEventTwice()
     {
         Sim.Control.Switches = new StripeWebhookSwitches { Duplicates = 2 };
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         await PayOnPageAsync(session);
 
@@ -118,7 +124,7 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     public async Task Shuffle_DeliversTheSameEventsOutOfCreationOrder()
     {
         Sim.Control.Switches = new StripeWebhookSwitches { Shuffle = true };
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         await PayOnPageAsync(session);
 
@@ -132,7 +138,7 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     public async Task Drop_NeverDeliversThatType_ButTheEventExists()
     {
         Sim.Control.Switches = new StripeWebhookSwitches { DropTypes = new HashSet<string> { "invoice.paid" } };
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         await PayOnPageAsync(session);
         await Sim.Control.WaitForDeliveriesAsync(Patience);
@@ -141,7 +147,7 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
         Assert.Equal(3, types.Count);
         Assert.DoesNotContain("invoice.paid", types);
         Assert.Contains(Sim.Control.DeliveryAttempts, a => a.EventType == "invoice.paid" && a.Dropped);
-        var missed = await Client.ListEventsAsync(new EventListRequest { DeliverySuccess = false });
+        var missed = await new EventService(Client).ListAsync(new EventListOptions { DeliverySuccess = false });
         Assert.Equal("invoice.paid", Assert.Single(missed.Data).Type);
     }
 
@@ -149,7 +155,7 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     public async Task ReceiverAnswering500_IsRetriedUntilItAccepts()
     {
         _receiver.StatusFor = call => call <= 2 ? 500 : 200;
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         // One event, so every call the receiver sees is a delivery attempt of it.
         Sim.Control.ExpireCheckoutSession(session.Id);
@@ -161,7 +167,7 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
         var attempts = Sim.Control.DeliveryAttempts.Where(a => a.EventId == received[0].Event.Id).ToList();
         Assert.Equal([1, 2, 3], attempts.Select(a => a.Attempt));
         Assert.Equal([false, false, true], attempts.Select(a => a.Succeeded));
-        Assert.Equal(0, (await Client.GetEventAsync(received[0].Event.Id)).PendingWebhooks);
+        Assert.Equal(0, (await new EventService(Client).GetAsync(received[0].Event.Id)).PendingWebhooks);
     }
 
     [Fact]
@@ -169,13 +175,13 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     {
         _receiver.StatusFor = _ => 503;
         Sim.Control.MaxDeliveryAttempts = 3;
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         Sim.Control.ExpireCheckoutSession(session.Id);
         await Sim.Control.WaitForDeliveriesAsync(Patience);
 
         Assert.Equal(3, _receiver.Drain().Count);
-        Assert.Equal(1, (await Client.ListEventsAsync(new EventListRequest { Type = "checkout.session.expired" })).Data.Single().PendingWebhooks);
+        Assert.Equal(1, (await new EventService(Client).ListAsync(new EventListOptions { Type = "checkout.session.expired" })).Data.Single().PendingWebhooks);
     }
 
     [Fact]
@@ -183,7 +189,7 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     {
         var oldSecret = Sim.WebhookSecret;
         var newSecret = Sim.Control.RollWebhookSecret();
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         Sim.Control.ExpireCheckoutSession(session.Id);
 
@@ -197,27 +203,26 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     [Fact]
     public async Task AsyncPayment_CompletesUnpaidThenSucceeds()
     {
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         Sim.Control.CompleteCheckoutWithPendingPayment(session.Id);
         var first = await _receiver.ReceiveAsync(2, Patience);
         Assert.Equal(["checkout.session.completed", "customer.subscription.created"], first.Select(w => w.Event.Type));
-        Assert.Equal("unpaid", first[0].Event.DataObjectAs<CheckoutSession>().PaymentStatus);
-        Assert.Equal("incomplete", first[1].Event.DataObjectAs<Subscription>().Status);
+        Assert.Equal("unpaid", Assert.IsType<Session>(first[0].Event.Data.Object).PaymentStatus);
+        Assert.Equal("incomplete", Assert.IsType<Subscription>(first[1].Event.Data.Object).Status);
 
         Sim.Control.SettleAsyncPayment(session.Id, succeeded: true);
         var second = await _receiver.ReceiveAsync(4, Patience);
         Assert.Equal(["checkout.session.async_payment_succeeded", "invoice.paid", "invoice.payment_succeeded", "customer.subscription.updated"],
             second.Select(w => w.Event.Type));
-        Assert.Equal("paid", (await Client.GetCheckoutSessionAsync(session.Id)).PaymentStatus);
-        var updated = second[3].Event;
-        Assert.Equal("incomplete", updated.Data.PreviousAttributes!.Value.GetProperty("status").GetString());
+        Assert.Equal("paid", (await new SessionService(Client).GetAsync(session.Id)).PaymentStatus);
+        Assert.Equal("incomplete", second[3].PreviousAttributes.GetProperty("status").GetString());
     }
 
     [Fact]
     public async Task AsyncPayment_Fails()
     {
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
         Sim.Control.CompleteCheckoutWithPendingPayment(session.Id);
         await _receiver.ReceiveAsync(2, Patience);
 
@@ -225,60 +230,62 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
 
         var failed = await _receiver.ReceiveAsync(2, Patience);
         Assert.Equal(["checkout.session.async_payment_failed", "invoice.payment_failed"], failed.Select(w => w.Event.Type));
-        Assert.Equal("unpaid", (await Client.GetCheckoutSessionAsync(session.Id)).PaymentStatus);
+        Assert.Equal("unpaid", (await new SessionService(Client).GetAsync(session.Id)).PaymentStatus);
     }
 
     [Fact]
     public async Task RenewalFailure_PastDue_ThenRecovery_ThenCancelAtPeriodEnd()
     {
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
         Sim.Control.PayCheckoutSession(session.Id);
         await _receiver.ReceiveAsync(4, Patience);
-        var subscriptionId = (await Client.GetCheckoutSessionAsync(session.Id)).Subscription!.Id;
+        var subscriptionId = (await new SessionService(Client).GetAsync(session.Id)).SubscriptionId;
+        var subscriptions = new SubscriptionService(Client);
 
         Sim.Control.FailSubscriptionRenewal(subscriptionId);
         var failed = await _receiver.ReceiveAsync(2, Patience);
         Assert.Equal(["invoice.payment_failed", "customer.subscription.updated"], failed.Select(w => w.Event.Type));
-        Assert.Equal("past_due", (await Client.GetSubscriptionAsync(subscriptionId)).Status);
-        var openInvoice = failed[0].Event.DataObjectAs<Invoice>();
+        Assert.Equal("past_due", (await subscriptions.GetAsync(subscriptionId)).Status);
+        var openInvoice = Assert.IsType<Invoice>(failed[0].Event.Data.Object);
         Assert.Equal(("open", 1L), (openInvoice.Status, openInvoice.AttemptCount));
         Assert.NotNull(openInvoice.NextPaymentAttempt);
 
         Sim.Control.RetrySubscriptionPayment(subscriptionId);
         await _receiver.ReceiveAsync(3, Patience);
-        Assert.Equal("active", (await Client.GetSubscriptionAsync(subscriptionId)).Status);
+        Assert.Equal("active", (await subscriptions.GetAsync(subscriptionId)).Status);
 
-        await Client.UpdateSubscriptionAsync(subscriptionId, new SubscriptionUpdateRequest { CancelAtPeriodEnd = true });
+        await subscriptions.UpdateAsync(subscriptionId, new SubscriptionUpdateOptions { CancelAtPeriodEnd = true });
         var update = Assert.Single(await _receiver.ReceiveAsync(1, Patience));
-        Assert.False(update.Event.Data.PreviousAttributes!.Value.GetProperty("cancel_at_period_end").GetBoolean());
-        Assert.NotNull(update.Event.Request!.Id);
+        Assert.False(update.PreviousAttributes.GetProperty("cancel_at_period_end").GetBoolean());
+        Assert.NotNull(update.Event.Request.Id);
 
         Sim.Control.AdvanceSubscriptionPeriod(subscriptionId);
         var deleted = Assert.Single(await _receiver.ReceiveAsync(1, Patience));
         Assert.Equal("customer.subscription.deleted", deleted.Event.Type);
-        Assert.Equal("canceled", deleted.Event.DataObjectAs<Subscription>().Status);
+        Assert.Equal("canceled", Assert.IsType<Subscription>(deleted.Event.Data.Object).Status);
     }
 
     [Fact]
     public async Task Refund_SendsChargeRefunded()
     {
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
         Sim.Control.PayCheckoutSession(session.Id);
         var paid = await _receiver.ReceiveAsync(4, Patience);
-        var invoice = await Client.GetInvoiceAsync(paid[2].Event.DataObjectAs<Invoice>().Id);
+        var invoice = await new InvoiceService(Client).GetAsync(Assert.IsType<Invoice>(paid[2].Event.Data.Object).Id,
+            new InvoiceGetOptions { Expand = ["payments"] });
 
-        await Client.CreateRefundAsync(new RefundCreateRequest { PaymentIntent = invoice.PaymentIntentId });
+        await new RefundService(Client).CreateAsync(new RefundCreateOptions { PaymentIntent = invoice.Payments.Data[0].Payment.PaymentIntentId });
 
         var refunded = Assert.Single(await _receiver.ReceiveAsync(1, Patience));
         Assert.Equal("charge.refunded", refunded.Event.Type);
-        Assert.True(refunded.Event.Data.Object.GetProperty("refunded").GetBoolean());
+        Assert.True(Assert.IsType<Charge>(refunded.Event.Data.Object).Refunded);
     }
 
     [Fact]
     public async Task ExpiredSession_PageSaysSo_AndCannotBePaid()
     {
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
-        await Client.ExpireCheckoutSessionAsync(session.Id);
+        var session = await CreateCheckoutAsync();
+        await new SessionService(Client).ExpireAsync(session.Id);
 
         using var response = await PayOnPageAsync(session);
 
@@ -290,16 +297,16 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     [Fact]
     public async Task Portal_CancelButton_SetsCancelAtPeriodEnd()
     {
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
         Sim.Control.PayCheckoutSession(session.Id);
         await _receiver.ReceiveAsync(4, Patience);
-        var paid = await Client.GetCheckoutSessionAsync(session.Id);
-        var portal = await Client.CreateBillingPortalSessionAsync(new BillingPortalSessionCreateRequest { Customer = paid.Customer!.Id });
+        var paid = await new SessionService(Client).GetAsync(session.Id);
+        var portal = await new PortalSessionService(Client).CreateAsync(new PortalSessionCreateOptions { Customer = paid.CustomerId });
 
-        using var post = await Http.PostAsync($"{portal.Url}/subscriptions/{paid.Subscription!.Id}/cancel", new StringContent("", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        using var post = await Http.PostAsync($"{portal.Url}/subscriptions/{paid.SubscriptionId}/cancel", new StringContent("", Encoding.UTF8, "application/x-www-form-urlencoded"));
 
         Assert.Equal(HttpStatusCode.Redirect, post.StatusCode);
-        Assert.True((await Client.GetSubscriptionAsync(paid.Subscription.Id)).CancelAtPeriodEnd);
+        Assert.True((await new SubscriptionService(Client).GetAsync(paid.SubscriptionId)).CancelAtPeriodEnd);
         Assert.Contains("Se cancelará al final del periodo", await Http.GetStringAsync(portal.Url), StringComparison.Ordinal);
     }
 
@@ -308,22 +315,22 @@ public sealed class StripeCheckoutFlowTests : StripeSimulatorTest
     {
         await PutJsonAsync("/_sim/webhooks/switches", """{"duplicates":2}""");
         await PostJsonAsync("/_sim/faults", """{"path_prefix":"/v1/customers","status":503,"remaining":1}""");
-        var session = await Client.CreateCheckoutSessionAsync(ProCheckout());
+        var session = await CreateCheckoutAsync();
 
         using var pay = await PostJsonAsync($"/_sim/checkout/sessions/{session.Id}/pay", """{"card_number":"4242424242424242"}""");
         Assert.Contains($"session_id={session.Id}", await pay.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(8, (await _receiver.ReceiveAsync(8, Patience)).Count);
 
-        using var declined = await PostJsonAsync($"/_sim/checkout/sessions/{(await Client.CreateCheckoutSessionAsync(ProCheckout())).Id}/pay", """{"card_number":"4000000000000002"}""");
+        using var declined = await PostJsonAsync($"/_sim/checkout/sessions/{(await CreateCheckoutAsync()).Id}/pay", """{"card_number":"4000000000000002"}""");
         Assert.Equal(HttpStatusCode.PaymentRequired, declined.StatusCode);
 
         // The fault is consumed by the client's first attempt and retried away.
-        Assert.StartsWith("cus_", (await Client.CreateCustomerAsync(new CustomerCreateRequest())).Id, StringComparison.Ordinal);
+        Assert.StartsWith("cus_", (await new CustomerService(Client).CreateAsync(new CustomerCreateOptions())).Id, StringComparison.Ordinal);
         var deliveries = await Http.GetStringAsync($"{Sim.BaseUrl}/_sim/webhooks/deliveries");
         Assert.Contains("\"event_type\":\"invoice.paid\"", deliveries, StringComparison.Ordinal);
 
         using var reset = await PostJsonAsync("/_sim/reset", "");
-        Assert.Empty((await Client.ListEventsAsync()).Data);
+        Assert.Empty((await new EventService(Client).ListAsync()).Data);
         using var missing = await PostJsonAsync("/_sim/subscriptions/sub_nope/advance_period", "");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }

@@ -7,19 +7,18 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Sajet.Integrations.Stripe;
 using Sajet.Simulators.Stripe;
+using Stripe;
+using Stripe.Checkout;
 
 namespace Sajet.Integrations.Tests.Stripe;
 
-/// <summary>A Stripe simulator on a free port plus a client pointed at it; one per test.</summary>
+/// <summary>A Stripe simulator on a free port plus Stripe.net's client pointed at it; one per test.</summary>
 public abstract class StripeSimulatorTest : IAsyncLifetime
 {
     protected StripeSimulator Sim { get; set; } = null!;
     protected StripeClient Client { get; private set; } = null!;
     protected HttpClient Http { get; } = new(new HttpClientHandler { AllowAutoRedirect = false });
-    protected RecordingTimeProvider ClientTime { get; } = new();
 
     /// <summary>Guards against hangs only; no assertion depends on how long anything takes.</summary>
     protected static CancellationToken Patience => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
@@ -36,34 +35,43 @@ public abstract class StripeSimulatorTest : IAsyncLifetime
         Http.Dispose();
     }
 
-    protected StripeClient NewClient(int maxNetworkRetries = 2, string? key = null) => new(Http, Options.Create(new StripeOptions
+    /// <summary>The SDK as Sajet builds it (StripeServiceCollectionExtensions), without the container.</summary>
+    protected StripeClient NewClient(int maxNetworkRetries = 2, string? key = null, string? apiBase = null) => new(new StripeClientOptions
     {
-        SecretKey = key ?? Sim.SecretKey,
-        WebhookSecrets = [Sim.WebhookSecret],
-        BaseUrl = Sim.BaseUrl,
-        MaxNetworkRetries = maxNetworkRetries,
-        Timeout = TimeSpan.FromSeconds(20),
-    }), null, ClientTime);
+        ApiKey = key ?? Sim.SecretKey,
+        ApiBase = apiBase ?? Sim.BaseUrl,
+        HttpClient = new SystemNetHttpClient(Http, maxNetworkRetries),
+    });
 
-    protected static CheckoutSessionCreateRequest ProCheckout(string? customer = null, string tenant = "tenant-42") => new()
+    protected static SessionCreateOptions ProCheckout(string? customer = null, string tenant = "tenant-42") => new()
     {
+        Mode = "subscription",
         Customer = customer,
         ClientReferenceId = tenant,
         SuccessUrl = "https://app.sajet.test/bienvenida?session_id={CHECKOUT_SESSION_ID}",
         CancelUrl = "https://app.sajet.test/planes",
         LineItems =
         [
-            new CheckoutLineItem
+            new SessionLineItemOptions
             {
-                PriceData = new CheckoutPriceData { Currency = "usd", UnitAmount = 4900, ProductName = "Plan Pro", RecurringInterval = "month" },
+                Quantity = 1,
+                PriceData = new SessionLineItemPriceDataOptions
+                {
+                    Currency = "usd",
+                    UnitAmount = 4900,
+                    ProductData = new SessionLineItemPriceDataProductDataOptions { Name = "Plan Pro" },
+                    Recurring = new SessionLineItemPriceDataRecurringOptions { Interval = "month" },
+                },
             },
         ],
         Metadata = new Dictionary<string, string> { ["tenant_id"] = "42" },
-        SubscriptionMetadata = new Dictionary<string, string> { ["tenant_id"] = "42" },
+        SubscriptionData = new SessionSubscriptionDataOptions { Metadata = new Dictionary<string, string> { ["tenant_id"] = "42" } },
     };
 
+    protected Task<Session> CreateCheckoutAsync(string? customer = null) => new SessionService(Client).CreateAsync(ProCheckout(customer));
+
     /// <summary>Pays through the hosted page with a plain form post, as a browser without script would.</summary>
-    protected async Task<HttpResponseMessage> PayOnPageAsync(CheckoutSession session, string card = "4242 4242 4242 4242")
+    protected async Task<HttpResponseMessage> PayOnPageAsync(Session session, string card = "4242 4242 4242 4242")
     {
         using var form = new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -74,48 +82,6 @@ public abstract class StripeSimulatorTest : IAsyncLifetime
             ["cardholder"] = "Ana Pérez",
         });
         return await Http.PostAsync(session.Url, form);
-    }
-}
-
-/// <summary>
-/// Test double for time only: every delay completes at once, and the requested durations are kept,
-/// so backoff and Retry-After can be asserted without waiting.
-/// </summary>
-public sealed class RecordingTimeProvider : TimeProvider
-{
-    private readonly List<TimeSpan> _delays = [];
-
-    public IReadOnlyList<TimeSpan> Delays
-    {
-        get
-        {
-            lock (_delays)
-            {
-                return [.. _delays];
-            }
-        }
-    }
-
-    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-    {
-        lock (_delays)
-        {
-            _delays.Add(dueTime);
-        }
-
-        ThreadPool.QueueUserWorkItem(_ => callback(state));
-        return new NoTimer();
-    }
-
-    private sealed class NoTimer : ITimer
-    {
-        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
-
-        public void Dispose()
-        {
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
 
@@ -188,5 +154,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
 public sealed record ReceivedWebhook(string Signature, string Body, int AnsweredStatus, string ContentType)
 {
-    public StripeEvent Event => StripeEvent.Parse(Body);
+    /// <summary>
+    /// The body as Stripe.net reads it. The simulator renders 2026-07-29.dahlia and the SDK expects its own release, so
+    /// the version check is off, as it is wherever Sajet reads an event.
+    /// </summary>
+    public Event Event => EventUtility.ParseEvent(Body, throwOnApiVersionMismatch: false);
+
+    /// <summary>data.previous_attributes as plain JSON, which the SDK leaves untyped.</summary>
+    public System.Text.Json.JsonElement PreviousAttributes =>
+        System.Text.Json.JsonDocument.Parse(Body).RootElement.GetProperty("data").GetProperty("previous_attributes").Clone();
 }

@@ -39,10 +39,28 @@ public sealed class StripeWebhookSignerTests
     }
 
     [Fact]
-    public void FutureTimestamp_IsAccepted_AsTheSdksDo()
+    public void FutureTimestamp_PassesWithinTolerance_RefusedBeyond_AsStripeNetDecides()
     {
-        var header = StripeWebhookSigner.GenerateHeader(Payload, Now.AddMinutes(30), "whsec_a");
-        Assert.True(Verifier("whsec_a").Verify(Bytes(), header, Now).IsValid);
+        // stripe-node lets any future time pass; Stripe.net bounds the clock difference both ways.
+        Assert.True(Verifier("whsec_a").Verify(Bytes(), StripeWebhookSigner.GenerateHeader(Payload, Now.AddSeconds(300), "whsec_a"), Now).IsValid);
+        Assert.Equal(StripeSignatureStatus.TimestampOutsideTolerance,
+            Verifier("whsec_a").Verify(Bytes(), StripeWebhookSigner.GenerateHeader(Payload, Now.AddMinutes(30), "whsec_a"), Now).Status);
+    }
+
+    [Fact]
+    public void SignerAndVerifier_AgreeWithStripeNetsOwnHeader()
+    {
+        var header = global::Stripe.EventUtility.GenerateSignatureHeader(Payload, "whsec_a", Now.ToUnixTimeSeconds());
+        Assert.Equal(StripeWebhookSigner.GenerateHeader(Payload, Now, "whsec_a"), header);
+        Assert.True(Verifier("whsec_a").Verify(Payload, header, Now).IsValid);
+    }
+
+    [Fact]
+    public void StaleAndForged_AreToldApart()
+    {
+        var header = StripeWebhookSigner.GenerateHeader(Payload, Now.AddHours(-1), "whsec_a");
+        Assert.Equal(StripeSignatureStatus.TimestampOutsideTolerance, Verifier("whsec_b", "whsec_a").Verify(Bytes(), header, Now).Status);
+        Assert.Equal(StripeSignatureStatus.SignatureMismatch, Verifier("whsec_b").Verify(Bytes(), header, Now).Status);
     }
 
     [Fact]
@@ -86,7 +104,7 @@ public sealed class StripeWebhookSignerTests
 
         var good = new StripeOptions { SecretKey = "sk_test_x", WebhookSecrets = ["whsec_x"] };
         Assert.True(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(good, new(good), results = [], true), string.Join("; ", results));
-        Assert.Equal("2026-07-29.dahlia", good.ApiVersion);
+        Assert.Equal("2026-10-28.endive", StripeOptions.PinnedApiVersion);
     }
 
     private static byte[] Bytes() => System.Text.Encoding.UTF8.GetBytes(Payload);

@@ -2,8 +2,8 @@ extern alias simulators;
 
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Sajet.Integrations.Stripe;
 using simulators::Sajet.Simulators.Stripe;
+using Stripe;
 
 namespace Sajet.WebFront.Tests.Admin;
 
@@ -18,7 +18,7 @@ public sealed class StripeSimulatorWebFixture : WebFixture
     {
         ["STRIPE_SECRET_KEY"] = Stripe.SecretKey,
         ["STRIPE_WEBHOOK_SECRET"] = Stripe.WebhookSecret,
-        ["Stripe:BaseUrl"] = Stripe.BaseUrl,
+        ["Stripe:ApiBase"] = Stripe.BaseUrl,
     };
 
     public override async Task InitializeAsync()
@@ -167,7 +167,8 @@ public sealed class SettingsBillingPortalTests(StripeSimulatorWebFixture fx) : I
     [Fact]
     public async Task Portal_ShowsOnlyTheSignedInTenant_AndOpensStripesBillingPortal()
     {
-        var customer = await App.Services.GetRequiredService<StripeClient>().CreateCustomerAsync(new CustomerCreateRequest { Email = "portal@example.com" });
+        // Through the web front's own client, so this also checks that it is registered and points at the simulator.
+        var customer = await new CustomerService(App.Services.GetRequiredService<IStripeClient>()).CreateAsync(new CustomerCreateOptions { Email = "portal@example.com" });
         var (email, tenantId) = await App.CreateTenantUserAsync();
         await App.TenantAsync("active", plan: "pro", customerId: customer.Id, id: tenantId);
         await App.Db.ExecAsync($"UPDATE tenants SET url = 'https://{tenantId}.example.com' WHERE id = '{tenantId}'");

@@ -91,9 +91,8 @@ public sealed class OnboardingHarness : IAsyncDisposable
         ["JWT_SECRET_KEY"] = SecretKey,
         ["STRIPE_SECRET_KEY"] = stripe.SecretKey,
         ["STRIPE_WEBHOOK_SECRET"] = stripe.WebhookSecret,
-        ["Stripe:BaseUrl"] = stripe.BaseUrl,
+        ["Stripe:ApiBase"] = stripe.BaseUrl,
         ["Stripe:MaxNetworkRetries"] = "3",
-        ["Stripe:InitialNetworkRetryDelay"] = "00:00:00.050",
         ["Tenants:Domain"] = Domain,
     };
 

@@ -2,17 +2,18 @@ using Dapper;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Sajet.Integrations.Stripe;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Auth;
 using Sajet.WebFront.Hosting;
 using Sajet.WebFront.Pages.Shared;
 using Sajet.WebFront.Tenants;
+using Stripe;
+using Stripe.BillingPortal;
 
 namespace Sajet.WebFront.Pages.Tenant;
 
 /// <summary>The customer's portal. Everything shown is scoped by the tenant id in the token, never by the URL.</summary>
-public sealed class PortalModel(NpgsqlDataSource db, TwoFactor twoFactor, AuditLog audit, StripeClient stripe, IOptions<AppOptions> app, ILogger<PortalModel> log)
+public sealed class PortalModel(NpgsqlDataSource db, TwoFactor twoFactor, AuditLog audit, IStripeClient stripe, IOptions<AppOptions> app, ILogger<PortalModel> log)
     : TwoFactorPageModel(db, twoFactor, audit)
 {
     public sealed record PlanInfo(string Name, int PriceCents);
@@ -38,15 +39,16 @@ public sealed class PortalModel(NpgsqlDataSource db, TwoFactor twoFactor, AuditL
         var baseUrl = (app.Value.AppUrl is { Length: > 0 } url ? url : $"{Request.Scheme}://{Request.Host}").TrimEnd('/');
         try
         {
-            var session = await stripe.CreateBillingPortalSessionAsync(
-                new BillingPortalSessionCreateRequest { Customer = customer, ReturnUrl = baseUrl + "/tenant/portal", Locale = "es" }, ct: ct);
+            // No idempotency key of ours: a portal session changes nothing, and a retry may as well open a fresh one.
+            var session = await new SessionService(stripe).CreateAsync(
+                new SessionCreateOptions { Customer = customer, ReturnUrl = baseUrl + "/tenant/portal", Locale = "es" }, null, ct);
             if (session.Url is { } portal)
             {
                 await Audit.WriteAsync(HttpContext, "tenant.billing_portal", new { tenant = TenantId });
                 return Redirect(portal);
             }
         }
-        catch (Exception ex) when (ex is StripeException or StripeConnectionException)
+        catch (Exception ex) when (ex is StripeException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
             log.LogWarning("Billing portal session for tenant {TenantId} failed: {Error}", TenantId, ex.Message);
         }
