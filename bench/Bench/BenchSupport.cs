@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Npgsql;
-using Sajet.Runtime;
-using Sajet.Runtime.Migrations;
+using Sajet.Persistence;
+using Sajet.Persistence.Migrations;
 
 namespace Sajet.Bench;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Npgsql;
-using Sajet.Runtime;
+using Sajet.Persistence;
 
 namespace Sajet.Cluster;
 

@@ -10,8 +10,8 @@ using Sajet.Grains.Tenants;
 using Sajet.Grains.Workflow;
 using Sajet.Integrations.Proxmox;
 using Sajet.Integrations.Stripe;
-using Sajet.Runtime;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence;
+using Sajet.Persistence.Secrets;
 
 namespace Sajet.Grains;
 

@@ -1,5 +1,5 @@
 using Npgsql;
-using Sajet.Runtime.Migrations;
+using Sajet.Persistence.Migrations;
 using Sajet.SiloHosting;
 
 // The silo host. Verbs: run (default) — join the Orleans cluster and run the grains; migrate — apply sql/ and exit.

@@ -1,7 +1,7 @@
 using Orleans.Dashboard;
 using Sajet.Cluster;
 using Sajet.Grains.Interfaces.Outbox;
-using Sajet.Runtime;
+using Sajet.Persistence;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Auth;
 using Sajet.WebFront.Health;

@@ -1,6 +1,6 @@
 using Npgsql;
-using Sajet.Runtime;
-using Sajet.Runtime.Migrations;
+using Sajet.Persistence;
+using Sajet.Persistence.Migrations;
 using Xunit;
 
 namespace Sajet.TestSupport;

@@ -1,7 +1,7 @@
 using System.Text;
 using Sajet.WebFront.Auth;
 using Sajet.WebFront.Security;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence.Secrets;
 
 namespace Sajet.WebFront.Tests;
 

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Http;
 using Sajet.Integrations.Stripe;
-using Sajet.Runtime;
+using Sajet.Persistence;
 using Sajet.Simulators.Odoo;
 using Sajet.Simulators.Proxmox;
 using Sajet.Simulators.Stripe;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.Integrations.Proxmox;
 using Sajet.Grains.Interfaces.Nodes;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence.Secrets;
 
 namespace Sajet.Grains.Nodes;
 

@@ -28,7 +28,7 @@ using Sajet.Grains.Provisioning;
 using Sajet.Integrations.Odoo;
 using Sajet.Integrations.Proxmox;
 using Sajet.Grains.Workflow;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence.Secrets;
 
 namespace Sajet.Grains.Tenants;
 

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Sajet.WebFront.Security;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence.Secrets;
 
 namespace Sajet.WebFront.Auth;
 

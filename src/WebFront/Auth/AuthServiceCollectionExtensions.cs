@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.WebFront.Security;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence.Secrets;
 
 namespace Sajet.WebFront.Auth;
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using QRCoder;
 using Sajet.WebFront.Security;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence.Secrets;
 
 namespace Sajet.WebFront.Auth;
 

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.WebUtilities;
 using Npgsql;
-using Sajet.Runtime.Migrations;
+using Sajet.Persistence.Migrations;
 using Sajet.WebFront.Auth;
 
 namespace Sajet.WebFront.Hosting;

@@ -7,8 +7,8 @@ using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Grains.Interfaces.Nodes;
 using Sajet.Grains.Placement;
 using Sajet.Integrations.Proxmox;
-using Sajet.Runtime;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence;
+using Sajet.Persistence.Secrets;
 
 namespace Sajet.WebFront.Nodes;
 

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Sajet.Integrations.Stripe;
-using Sajet.Runtime;
+using Sajet.Persistence;
 using Sajet.WebFront.Security;
 
 namespace Sajet.WebFront.Onboarding;

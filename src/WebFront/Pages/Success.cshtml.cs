@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Npgsql;
 using Sajet.Grains.Interfaces.Outbox;
-using Sajet.Runtime;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence;
+using Sajet.Persistence.Secrets;
 using Sajet.WebFront.Tenants;
 
 namespace Sajet.WebFront.Pages;

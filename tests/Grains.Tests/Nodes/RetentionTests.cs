@@ -9,7 +9,7 @@ public class RetentionTests(NodesFixture f) : IClassFixture<NodesFixture>
     {
         await using var sim = await NodesFixture.StartSimulatorAsync();
         // The node row goes in directly (no poll yet) so old samples exist before the first poll's retention pass.
-        var secret = new Sajet.Runtime.Secrets.SecretProtector(NodeSilo.SecretKey).ProtectToBytes(sim.TokenSecret, NodeConstants.TokenSecretPurpose);
+        var secret = new Sajet.Persistence.Secrets.SecretProtector(NodeSilo.SecretKey).ProtectToBytes(sim.TokenSecret, NodeConstants.TokenSecretPurpose);
         await f.ExecAsync("""
             INSERT INTO nodes (id, pve_node, api_url, token_id, token_secret_enc, fingerprint) VALUES ('ret-1', 'pve1', @url, @token, @secret, @fp);
             INSERT INTO node_samples (node_id, at, resolution, cpu, memory_used, memory_total, disk_used, disk_total, containers)

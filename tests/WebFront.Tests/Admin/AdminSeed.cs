@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Sajet.Grains.Interfaces.Nodes;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence.Secrets;
 
 namespace Sajet.WebFront.Tests.Admin;
 

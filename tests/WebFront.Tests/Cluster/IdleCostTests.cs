@@ -1,4 +1,4 @@
-using Sajet.Runtime;
+using Sajet.Persistence;
 using Sajet.TestSupport;
 using Sajet.WebFront.Tests.Onboarding;
 using Xunit.Abstractions;

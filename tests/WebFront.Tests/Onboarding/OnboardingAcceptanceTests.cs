@@ -6,7 +6,7 @@ using System.Text;
 using Sajet.Grains.Interfaces;
 using Microsoft.Extensions.DependencyInjection;
 using Sajet.Integrations.Stripe;
-using Sajet.Runtime;
+using Sajet.Persistence;
 using simulators::Sajet.Simulators.Proxmox;
 using simulators::Sajet.Simulators.Stripe;
 

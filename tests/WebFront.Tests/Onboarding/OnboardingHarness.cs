@@ -14,7 +14,7 @@ using Npgsql;
 using Microsoft.Extensions.Hosting;
 using Sajet.Grains.Interfaces;
 using Sajet.Integrations.Proxmox;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence.Secrets;
 using Sajet.TestSupport;
 using simulators::Sajet.Simulators.Odoo;
 using simulators::Sajet.Simulators.Proxmox;

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Npgsql;
 using Sajet.Grains.Interfaces;
 using Sajet.Grains.Interfaces.Outbox;
-using Sajet.Runtime;
+using Sajet.Persistence;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Nodes;
 using Sajet.WebFront.Onboarding;

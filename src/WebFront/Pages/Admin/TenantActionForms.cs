@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Mvc.ViewFeatures;
 using Npgsql;
 using Sajet.Grains.Interfaces;
 using Sajet.Grains.Interfaces.Outbox;
-using Sajet.Runtime;
+using Sajet.Persistence;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Tenants;
 

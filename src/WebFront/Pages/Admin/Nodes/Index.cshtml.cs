@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Npgsql;
 using Sajet.Grains.Interfaces.Outbox;
-using Sajet.Runtime;
-using Sajet.Runtime.Secrets;
+using Sajet.Persistence;
+using Sajet.Persistence.Secrets;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Nodes;
 

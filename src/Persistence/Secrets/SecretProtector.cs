@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 
-namespace Sajet.Runtime.Secrets;
+namespace Sajet.Persistence.Secrets;
 
 /// <summary>
 /// Encrypts small secrets for storage in PostgreSQL (TOTP seeds, Proxmox API token secrets) with AES-256-GCM.

@@ -1,8 +1,8 @@
 using Npgsql;
-using Sajet.Runtime.Migrations;
+using Sajet.Persistence.Migrations;
 using Sajet.TestSupport;
 
-namespace Sajet.Runtime.Tests;
+namespace Sajet.Persistence.Tests;
 
 public sealed class MigratorTests(DatabaseFixture fx) : IClassFixture<DatabaseFixture>
 {

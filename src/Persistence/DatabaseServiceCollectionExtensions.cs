@@ -4,9 +4,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Sajet.Runtime;
+namespace Sajet.Persistence;
 
-public static class RuntimeServiceCollectionExtensions
+public static class DatabaseServiceCollectionExtensions
 {
     /// <summary>
     /// The one <see cref="NpgsqlDataSource"/> of the process, from <c>DATABASE_URL</c> (a Npgsql connection string or a

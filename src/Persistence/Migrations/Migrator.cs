@@ -4,7 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Sajet.Runtime.Migrations;
+namespace Sajet.Persistence.Migrations;
 
 /// <summary>
 /// Applies the numbered plain-SQL files in <c>sql/</c> (embedded in this assembly) in order, each in its own
