@@ -1,0 +1,85 @@
+using Orleans;
+using Orleans.Runtime;
+
+namespace Sajet.Bench.Engine;
+
+/// <summary>A grain whose every <see cref="WriteAsync"/> changes and persists its state; <see cref="ReadAsync"/> only reads.</summary>
+[Alias("Sajet.Bench.Engine.IBenchStateGrain")]
+public interface IBenchStateGrain : IGrainWithIntegerKey
+{
+    [Alias("Write")]
+    Task<int> WriteAsync();
+
+    [Alias("Read")]
+    Task<int> ReadAsync();
+}
+
+/// <summary>A grain with a reminder: it remembers when and how late its ticks came, for the failover and lag figures.</summary>
+[Alias("Sajet.Bench.Engine.IBenchReminderGrain")]
+public interface IBenchReminderGrain : IGrainWithIntegerKey
+{
+    [Alias("Start")]
+    Task StartAsync(TimeSpan dueTime, TimeSpan period);
+
+    /// <summary>The last tick this activation saw (null if none yet: a fresh activation after a failover).</summary>
+    [Alias("LastTick")]
+    Task<DateTime?> LastTickAsync();
+
+    /// <summary>Lags (ms) of the ticks whose due time fell in [from, to).</summary>
+    [Alias("Lags")]
+    Task<double[]> LagsAsync(DateTime from, DateTime to);
+}
+
+[GenerateSerializer]
+[Alias("Sajet.Bench.Engine.BenchState")]
+public sealed class BenchState
+{
+    [Id(0)]
+    public int Count { get; set; }
+
+    // Makes the stored row about the size pgbench upserts (a small workflow state).
+    [Id(1)]
+    public string Payload { get; set; } = "";
+}
+
+public sealed class BenchStateGrain([PersistentState("benchState")] IPersistentState<BenchState> state) : Grain, IBenchStateGrain
+{
+    public async Task<int> WriteAsync()
+    {
+        state.State.Count++;
+        if (state.State.Payload.Length == 0)
+        {
+            state.State.Payload = new string('x', 200);
+        }
+
+        await state.WriteStateAsync();
+        return state.State.Count;
+    }
+
+    public Task<int> ReadAsync() => Task.FromResult(state.State.Count);
+}
+
+public sealed class BenchReminderGrain : Grain, IBenchReminderGrain, IRemindable
+{
+    private readonly List<(DateTime Due, double LagMs)> _ticks = [];
+    private DateTime? _lastTick;
+
+    public async Task StartAsync(TimeSpan dueTime, TimeSpan period) =>
+        await this.RegisterOrUpdateReminder("bench", dueTime, period);
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        var now = DateTime.UtcNow;
+        // CurrentTickTime is when the tick fired; the due time is the last period boundary since the first tick.
+        var periods = Math.Max(0, Math.Floor((now - status.FirstTickTime) / status.Period));
+        var due = status.FirstTickTime + (status.Period * periods);
+        _ticks.Add((due, (now - due).TotalMilliseconds));
+        _lastTick = now;
+        return Task.CompletedTask;
+    }
+
+    public Task<DateTime?> LastTickAsync() => Task.FromResult(_lastTick);
+
+    public Task<double[]> LagsAsync(DateTime from, DateTime to) =>
+        Task.FromResult(_ticks.Where(t => t.Due >= from && t.Due < to).Select(t => t.LagMs).ToArray());
+}
