@@ -103,15 +103,6 @@ public sealed class TenantGrain(
 
     private const string PlanSql = "SELECT cores, memory_mb, disk_gb, shared FROM plans WHERE id = @id";
 
-    private const string JoinSharedSql = """
-        UPDATE shared_containers SET slots_used = slots_used + 1
-        WHERE hostname = (SELECT hostname FROM shared_containers
-                          WHERE status IN ('creating', 'running') AND slots_used < slots_total
-                          ORDER BY status = 'running' DESC, slots_used DESC, created_at
-                          LIMIT 1 FOR UPDATE)
-        RETURNING hostname, node_id, vmid, status
-        """;
-
     private TenantOptions Options => options.Value;
 
     protected override string GrainType => GrainTypes.Tenant;
@@ -251,17 +242,34 @@ public sealed class TenantGrain(
 
         var plan = await ReadPlanAsync(conn, tx);
         ResetPlacement();
+        string? sharedWhy = null;
         if (plan.Shared)
         {
             // Shared placements take turns: otherwise concurrent Basic signups each find no room in a container another
             // is still creating, and each creates its own. Held to commit; dedicated placements never take it.
             await using var turn = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('sajet.shared-placement'))", conn, tx);
             await turn.ExecuteNonQueryAsync();
-        }
 
-        if (plan.Shared && pinnedNode is null && await TryJoinSharedAsync(conn, tx))
-        {
-            return;
+            // A turn commits its SQL before the grain's state: after a crash between the two the placement runs again
+            // and must find the slot it took, not take a second one (or open a second container).
+            if (await SharedSlots.CurrentAsync(conn, tx, Context.Key, CancellationToken.None) is { } held)
+            {
+                SharedSlotTaken(held, $"Se retoma la plaza ya tomada en el contenedor compartido {held.Hostname} (nodo {held.NodeId}).");
+                return;
+            }
+
+            // A pinned placement is the operator's choice of node: it opens a container there rather than joining one.
+            if (pinnedNode is null)
+            {
+                var join = await SharedSlots.DecideAsync(conn, tx, CancellationToken.None);
+                if (join.Container is { } c && await SharedSlots.JoinAsync(conn, tx, Context.Key, c.Hostname, CancellationToken.None))
+                {
+                    SharedSlotTaken(new SharedMembership(c.Hostname, c.NodeId, c.Vmid, c.Status, Creator: false), join.Reason);
+                    return;
+                }
+
+                sharedWhy = join.Reason;
+            }
         }
 
         var shared = plan.Shared;
@@ -272,11 +280,12 @@ public sealed class TenantGrain(
             : new PlacementRequest(key, plan.Cores, plan.MemoryMb, plan.DiskGb, pinnedNode);
         var decision = await Placer.PlaceAsync(conn, tx, request, CancellationToken.None);
         var why = decision.Nodes.Select(n => new { node = n.NodeId, eligible = n.Eligible, reason = n.Reason, score = n.Score });
+        var summary = sharedWhy is null ? decision.Summary : $"{sharedWhy} {decision.Summary}";
         if (!decision.Placed)
         {
             State.WaitingSince ??= Context.Now;
             State.Status = TenantStatus.WaitingForCapacity;
-            Context.Record(TenantStatus.Placing, TenantStatus.WaitingForCapacity, decision.Summary, data: why);
+            Context.Record(TenantStatus.Placing, TenantStatus.WaitingForCapacity, summary, data: why);
             Context.Schedule(WaitingReminder, Options.WaitingRecheck, 1000);
             Context.Project();
             return;
@@ -291,51 +300,46 @@ public sealed class TenantGrain(
         if (shared)
         {
             State.SharedCreator = true;
-            await using var cmd = new NpgsqlCommand("""
-                INSERT INTO shared_containers (hostname, node_id, slots_total, slots_used, creator_tenant) VALUES (@h, @n, @s, 1, @t)
-                """, conn, tx);
-            cmd.Parameters.AddWithValue("h", hostname);
-            cmd.Parameters.AddWithValue("n", decision.NodeId!);
-            cmd.Parameters.AddWithValue("s", Options.SharedSlots);
-            cmd.Parameters.AddWithValue("t", Context.Key);
-            await cmd.ExecuteNonQueryAsync();
+            await SharedSlots.CreateAsync(conn, tx, hostname, decision.NodeId!, Options.SharedSlots, Context.Key, CancellationToken.None);
         }
 
         State.Compensated = false;
         State.Status = TenantStatus.Provisioning;
         State.Step = "create_container";
         Context.Record(TenantStatus.Placing, TenantStatus.Provisioning,
-            shared ? $"{decision.Summary} Nuevo contenedor compartido {hostname}." : decision.Summary, data: why);
+            shared ? $"{summary} Nuevo contenedor compartido {hostname}." : summary, data: why);
         ScheduleStep(TimeSpan.Zero);
         Context.Project();
     }
 
-    private async Task<bool> TryJoinSharedAsync(NpgsqlConnection conn, NpgsqlTransaction tx)
+    /// <summary>The tenant holds a slot (just taken, or found again on a re-run): provisioning goes on from there.</summary>
+    private void SharedSlotTaken(SharedMembership slot, string reason)
     {
-        await using var cmd = new NpgsqlCommand(JoinSharedSql, conn, tx);
-        await using var r = await cmd.ExecuteReaderAsync();
-        if (!await r.ReadAsync())
-        {
-            return false;
-        }
-
-        State.Hostname = r.GetString(0);
-        State.NodeId = r.GetString(1);
-        State.Vmid = r.IsDBNull(2) ? null : r.GetInt32(2);
-        var running = r.GetString(3) == "running";
-        await r.CloseAsync();
+        State.Hostname = slot.Hostname;
+        State.NodeId = slot.NodeId;
+        State.Vmid = slot.Vmid;
         State.Kind = "shared";
-        State.SharedCreator = false;
+        State.SharedCreator = slot.Creator;
         State.WaitingSince = null;
         State.Compensated = false;
         State.Status = TenantStatus.Provisioning;
-        State.Step = running ? "create_database" : "await_shared";
+        var running = slot.Status == "running";
+        if (slot.Creator)
+        {
+            // The creator's reservation was taken with its slot; create_container adopts a container an earlier run made.
+            State.ReservationKey = $"shared:{slot.Hostname}";
+            State.Step = "create_container";
+        }
+        else
+        {
+            State.Step = running ? "create_database" : "await_shared";
+        }
+
         Context.Unschedule(WaitingReminder);
         Context.Record(TenantStatus.Placing, TenantStatus.Provisioning,
-            $"Base de datos en el contenedor compartido {State.Hostname} (nodo {State.NodeId}){(running ? "" : ", que aún se está creando")}.");
+            running || slot.Creator ? reason : $"{reason} Se espera a que esté listo.");
         ScheduleStep(TimeSpan.Zero);
         Context.Project();
-        return true;
     }
 
     private void ResetPlacement()
@@ -785,11 +789,16 @@ public sealed class TenantGrain(
             await Placer.ReleaseAsync(conn, tx, key, CancellationToken.None);
         }
 
-        if (State.Hostname is { } hostname)
+        if (State.Kind == "shared")
         {
-            await using var cmd = new NpgsqlCommand(State.Kind == "shared" && !State.SharedCreator
-                ? "UPDATE shared_containers SET slots_used = slots_used - 1 WHERE hostname = @h AND slots_used > 0"
-                : "DELETE FROM containers WHERE hostname = @h; UPDATE shared_containers SET status = 'failed' WHERE hostname = @h", conn, tx);
+            // Frees the slot once: a re-run of this turn finds no member row and frees nothing.
+            await SharedSlots.LeaveAsync(conn, tx, Context.Key, CancellationToken.None);
+        }
+
+        if (State.Hostname is { } hostname && (State.Kind != "shared" || State.SharedCreator))
+        {
+            await using var cmd = new NpgsqlCommand(
+                "DELETE FROM containers WHERE hostname = @h; UPDATE shared_containers SET status = 'failed' WHERE hostname = @h", conn, tx);
             cmd.Parameters.AddWithValue("h", hostname);
             await cmd.ExecuteNonQueryAsync();
         }

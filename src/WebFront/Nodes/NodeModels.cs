@@ -75,4 +75,12 @@ public sealed record CapacityVerdict(string NodeId, bool Eligible, string Reason
 
 public sealed record CapacityRequestSize(int Cores, int MemoryMb, int DiskGb, bool Shared);
 
-public sealed record CapacityCheck(bool Fits, string? Node, string Summary, CapacityRequestSize Request, IReadOnlyList<CapacityVerdict> Nodes);
+/// <summary>The shared container a Basic tenant would join now (the same answer placement gives).</summary>
+public sealed record CapacitySharedSlot(string Hostname, string NodeId, string Status, int SlotsUsed, int SlotsTotal);
+
+/// <summary>
+/// For a shared plan, Request is a new shared container's size and Nodes judge that size: they say where one would go
+/// when no existing container can take the tenant (Shared is then null).
+/// </summary>
+public sealed record CapacityCheck(
+    bool Fits, string? Node, string Summary, CapacityRequestSize Request, IReadOnlyList<CapacityVerdict> Nodes, CapacitySharedSlot? Shared = null);

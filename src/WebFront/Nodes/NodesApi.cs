@@ -25,7 +25,7 @@ public static partial class NodesApi
     private const string TokenPurpose = NodeConstants.TokenSecretPurpose;
 
     // Sizes to check per plan until the plans table (sql/0004) lands. Basic tenants share a container, so what must
-    // fit for them is a new shared container (unless a shared one has a free slot).
+    // fit for them is a new shared container (TenantOptions.Shared*), unless one they can join has a free slot.
     private static readonly Dictionary<string, CapacityRequestSize> PlanSizes = new(StringComparer.OrdinalIgnoreCase)
     {
         ["basic"] = new(4, 8192, 100, Shared: true),
@@ -343,19 +343,26 @@ public static partial class NodesApi
 
         var decision = await Placer.CheckAsync(db, new PlacementRequest("check-capacity", size.Cores, size.MemoryMb, size.DiskGb), ct);
         var verdicts = decision.Nodes.Select(v => new CapacityVerdict(v.NodeId, v.Eligible, v.Reason, v.Score)).ToList();
-        if (size.Shared)
+        if (!size.Shared)
         {
-            await using var cmd = db.CreateCommand(NodesSql.FreeSharedSlot);
-            await using var r = await cmd.ExecuteReaderAsync(ct);
-            if (await r.ReadAsync(ct))
-            {
-                var vmid = r.GetInt32(0);
-                var node = r.GetString(1);
-                return TypedResults.Ok(new CapacityCheck(true, node, $"Cabe en el contenedor compartido {vmid} del nodo {node}, que tiene plazas libres.", size, verdicts));
-            }
+            return TypedResults.Ok(new CapacityCheck(decision.Placed, decision.NodeId, decision.Summary, size, verdicts));
         }
 
-        return TypedResults.Ok(new CapacityCheck(decision.Placed, decision.NodeId, decision.Summary, size, verdicts));
+        // The same join decision the tenant grain takes: a joinable container serves the tenant; otherwise a new
+        // shared container must fit, which is what the node verdicts judge.
+        SharedJoinDecision join;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            join = await SharedSlots.DecideAsync(conn, null, ct);
+        }
+
+        if (join.Container is { } joinable)
+        {
+            return TypedResults.Ok(new CapacityCheck(true, joinable.NodeId, join.Reason, size, verdicts,
+                new CapacitySharedSlot(joinable.Hostname, joinable.NodeId, joinable.Status, joinable.SlotsUsed, joinable.SlotsTotal)));
+        }
+
+        return TypedResults.Ok(new CapacityCheck(decision.Placed, decision.NodeId, $"{join.Reason} {decision.Summary}", size, verdicts));
     }
 
     private sealed record CurrentConnection(string PveNode, string ApiUrl, string TokenId, byte[] SecretEnc, string? Fingerprint, bool Insecure, string Storage, string Template);

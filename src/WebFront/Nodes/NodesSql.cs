@@ -71,15 +71,6 @@ internal static class NodesSql
         ORDER BY found_at, id
         """;
 
-    // A free slot in a shared container serves a Basic tenant without a new reservation.
-    public const string FreeSharedSlot = """
-        SELECT c.vmid, c.node_id FROM containers c JOIN nodes n ON n.id = c.node_id
-        WHERE c.kind = 'shared' AND c.slots_used < c.slots_total AND c.status NOT IN ('creating', 'deleting', 'deleted', 'failed')
-          AND n.health = 'online' AND NOT n.maintenance
-        ORDER BY c.slots_total - c.slots_used DESC, c.vmid
-        LIMIT 1
-        """;
-
     public static NodeView ReadView(NpgsqlDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetBoolean(5),
         r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetBoolean(9),

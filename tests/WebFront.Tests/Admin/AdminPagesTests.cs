@@ -142,6 +142,23 @@ public sealed class AdminPagesTests(WebFixture fx) : IClassFixture<WebFixture>
     }
 
     [Fact]
+    public async Task Provision_BasicWithEverySharedContainerFull_SaysANewOneIsNeeded()
+    {
+        var node = await App.NodeAsync();
+        var hostname = "s-" + node;
+        await App.Db.ExecAsync($"""
+            INSERT INTO shared_containers (hostname, node_id, status, slots_total, slots_used, creator_tenant) VALUES ('{hostname}', '{node}', 'running', 1, 1, '{hostname}-t');
+            INSERT INTO shared_container_members (tenant_id, hostname) VALUES ('{hostname}-t', '{hostname}');
+            """);
+
+        var html = await (await App.AdminClientAsync()).GetStringAsync("/admin/provision?plan=basic");
+        Assert.Contains("Todos los contenedores compartidos están llenos: hace falta uno nuevo.", html, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"capacity-shared\" data-shared-container=\"\"", html, StringComparison.Ordinal);
+        Assert.Contains("Los nodos se juzgan para un contenedor compartido nuevo", html, StringComparison.Ordinal);
+        Assert.Contains($"data-testid=\"verdict-{node}\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Provision_PlaceOnNode_SendsResolution_AndWaitsForTheTenantsEvent()
     {
         var node = await App.NodeAsync();
