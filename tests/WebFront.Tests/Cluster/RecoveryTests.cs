@@ -7,6 +7,7 @@ using Sajet.WebFront.Tests.Onboarding;
 namespace Sajet.WebFront.Tests.Cluster;
 
 [Collection(FaultCollection.Name)]
+[Trait("Category", FaultCollection.Category)]
 public sealed class RecoveryTests
 {
     /// <summary>

@@ -10,6 +10,7 @@ namespace Sajet.WebFront.Tests.Cluster;
 /// or database — whatever was in flight on the lost silo is resumed by another one from its stored state.
 /// </summary>
 [Collection(FaultCollection.Name)]
+[Trait("Category", FaultCollection.Category)]
 public sealed class SiloFaultTests(ITestOutputHelper output)
 {
     [Fact]
