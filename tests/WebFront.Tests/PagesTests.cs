@@ -60,6 +60,17 @@ public sealed class PagesTests(WebFixture fx) : IClassFixture<WebFixture>
         Assert.Equal(HttpStatusCode.OK, (await App.Client().GetAsync("/lib/chart.js/chart.umd.js")).StatusCode);
     }
 
+    // Issue 10, defect 8: the plans table says "99%" and the card added its own sign ("99% %").
+    [Theory]
+    [InlineData("99%", "99\u00a0%")]
+    [InlineData("99.5%", "99,5\u00a0%")]
+    [InlineData("99.9", "99,9\u00a0%")]
+    public void PlanCard_Sla_OneSignSpanishDecimal(string stored, string shown)
+    {
+        var card = Pages.IndexModel.FallbackPlans[0] with { Sla = stored };
+        Assert.Equal(shown, card.SlaText);
+    }
+
     [Fact]
     public async Task Landing_WithoutPlansTable_ShowsTheThreePlansOfTheDesign()
     {
@@ -70,6 +81,8 @@ public sealed class PagesTests(WebFixture fx) : IClassFixture<WebFixture>
         Assert.Contains("$29", html, StringComparison.Ordinal);
         Assert.Contains("$49", html, StringComparison.Ordinal);
         Assert.Contains("$99", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("% %", System.Net.WebUtility.HtmlDecode(html).Replace('\u00a0', ' '), StringComparison.Ordinal);
+        Assert.Contains("99,5", System.Net.WebUtility.HtmlDecode(html), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -8,6 +8,20 @@ public sealed class SecurityTests(WebFixture fx) : IClassFixture<WebFixture>
 {
     private SajetWebFactory App => fx.Factory;
 
+    // Issue 10, defect 4: /success polls the status every 3 s, and the status shared the 10-a-minute checkout limit.
+    [Fact]
+    public async Task OnboardingStatus_TwoMinutesOfPolling_NeverRateLimited()
+    {
+        var client = App.Client();
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 40; i++)
+        {
+            answers.Add((await client.GetAsync("/api/onboarding/status?session_id=cs_test_unknown")).StatusCode);
+        }
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.NotFound, a));
+    }
+
     [Theory]
     [InlineData("/")]
     [InlineData("/login/admin")]

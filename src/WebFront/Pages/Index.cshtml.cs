@@ -29,6 +29,22 @@ public sealed class IndexModel(NpgsqlDataSource db) : PageModel
 
         public string Memory => $"{MemoryMb / 1024m:0.#} GB de memoria";
 
+        /// <summary>
+        /// The plans table stores the SLA as written in the design ("99.5%"), the fallback as a bare number: either way
+        /// the card shows it the Spanish way, decimal comma and a space before the sign ("99,5 %"), and only one sign.
+        /// </summary>
+        public string SlaText
+        {
+            get
+            {
+                var bare = Sla.Trim().TrimEnd('%').Trim();
+                return decimal.TryParse(bare, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                    // The app runs in invariant-globalization mode (no ICU on the hosts), so the comma is put in by hand.
+                    ? value.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture).Replace('.', ',') + "\u00a0%"
+                    : Sla;
+            }
+        }
+
         public string BackupText => Backup.ToLowerInvariant() switch
         {
             "weekly" => "semanal",

@@ -37,6 +37,11 @@ public sealed class RateLimitOptions
     [Range(1, 10_000)]
     public int CheckoutsPerMinute { get; set; } = 10;
 
+    /// <summary>Reads of <c>/api/onboarding/status</c> per IP per minute. Its own budget: the /success page polls it
+    /// every 3 s while its live stream is down, and sharing the checkout limit made the page refuse itself.</summary>
+    [Range(1, 10_000)]
+    public int OnboardingStatusPerMinute { get; set; } = 120;
+
     /// <summary>Webhook deliveries per source IP per minute; Stripe retries what we refuse. The endpoint itself takes
     /// several hundred thousand a minute (bench/Onboarding), so the ceiling leaves room to measure it.</summary>
     [Range(1, 10_000_000)]
@@ -53,6 +58,7 @@ public static class RateLimitPolicies
     public const string Auth = "auth";
     public const string Signup = "signup";
     public const string Checkout = "checkout";
+    public const string OnboardingStatus = "onboarding-status";
     public const string Webhook = "webhook";
 
     private static readonly ConcurrentDictionary<string, DateTimeOffset> LastAudited = new();
@@ -70,6 +76,7 @@ public static class RateLimitPolicies
             limiter.AddPolicy(Auth, http => PerIp(http, s.AuthRequestsPerMinute, TimeSpan.FromMinutes(1)));
             limiter.AddPolicy(Signup, http => PerIp(http, s.SignupsPerHour, TimeSpan.FromHours(1)));
             limiter.AddPolicy(Checkout, http => PerIp(http, s.CheckoutsPerMinute, TimeSpan.FromMinutes(1)));
+            limiter.AddPolicy(OnboardingStatus, http => PerIp(http, s.OnboardingStatusPerMinute, TimeSpan.FromMinutes(1)));
             limiter.AddPolicy(Webhook, http => PerIp(http, s.WebhooksPerMinute, TimeSpan.FromMinutes(1)));
             limiter.OnRejected = async (context, ct) =>
             {

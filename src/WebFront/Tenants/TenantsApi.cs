@@ -71,7 +71,7 @@ public static class TenantsApi
 
         app.MapGet("/api/tenant/me", MineAsync).RequireAuthorization(Roles.TenantPolicy).WithTags("Portal")
             .WithSummary("The signed-in customer's own tenant.");
-        app.MapGet("/api/onboarding/status", OnboardingAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Checkout).WithTags("Alta")
+        app.MapGet("/api/onboarding/status", OnboardingAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicies.OnboardingStatus).WithTags("Alta")
             .WithSummary("Progress of an onboarding, by its Stripe Checkout Session id (used by /success).");
         return app;
     }

@@ -1,3 +1,5 @@
+extern alias simulators;
+
 using Microsoft.Playwright;
 using Sajet.WebFront.Tests.Onboarding;
 
@@ -57,6 +59,9 @@ public sealed class NewcomerJourneyBrowserTests(ChromiumFixture chromium) : ICla
         await Assertions.Expect(page.Locator("#email")).ToHaveValueAsync("duena@navegador.example.com");
         await shots.TakeAsync(page, "stripe-checkout");
 
+        // The status API asks the tenant grain to check the session with Stripe while it is pending (a customer whose
+        // webhook is late still moves on); Stripe failing those reads keeps it pending until the webhook is released.
+        h.Stripe.Control.AddFault(new simulators::Sajet.Simulators.Stripe.StripeFault { PathPrefix = "/v1/checkout/sessions", Method = "GET", Status = 500 });
         await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Pagar", Exact = true }).ClickAsync();
         await page.WaitForURLAsync("**/success?session_id=*");
         Assert.StartsWith(h.Web.BaseUrl + "/success?session_id=", page.Url);
@@ -77,6 +82,7 @@ public sealed class NewcomerJourneyBrowserTests(ChromiumFixture chromium) : ICla
             }
         };
 
+        h.Stripe.Control.ClearFaults();
         h.Stripe.Control.AddWebhookEndpoint(webhook);
         foreach (var evt in h.Stripe.Control.Events.Skip(eventsBefore))
         {

@@ -44,11 +44,19 @@
     } catch (e) {
       // A network hiccup: the next tick tries again.
     }
-    if (!done) timer = setTimeout(refresh, 3000);
+    // Poll only while the live stream is down; while it is up, each event triggers one read.
+    if (!done && !live) timer = setTimeout(refresh, 3000);
   }
 
+  let live = false;
   if (window.EventSource) {
     const events = new EventSource("/api/events/onboarding?session_id=" + session);
+    // Read the state once the stream is open, so a change made before it opened is not missed.
+    events.onopen = () => { live = true; if (!done) refresh(); };
+    events.onerror = () => {
+      live = false;
+      if (!done) { clearTimeout(timer); timer = setTimeout(refresh, 3000); }
+    };
     events.addEventListener("tenant", () => { if (!done) refresh(); });
   }
   timer = setTimeout(refresh, 1000);
