@@ -25,9 +25,9 @@ public interface IBenchReminderGrain : IGrainWithIntegerKey
     [Alias("LastTick")]
     Task<DateTime?> LastTickAsync();
 
-    /// <summary>Lags (ms) of the ticks whose due time fell in [from, to).</summary>
-    [Alias("Lags")]
-    Task<double[]> LagsAsync(DateTime from, DateTime to);
+    /// <summary>The lag (ms) of this activation's first tick, if it had one.</summary>
+    [Alias("FirstLag")]
+    Task<double?> FirstLagAsync();
 }
 
 [GenerateSerializer]
@@ -80,6 +80,6 @@ public sealed class BenchReminderGrain : Grain, IBenchReminderGrain, IRemindable
 
     public Task<DateTime?> LastTickAsync() => Task.FromResult(_lastTick);
 
-    public Task<double[]> LagsAsync(DateTime from, DateTime to) =>
-        Task.FromResult(_ticks.Where(t => t.Due >= from && t.Due < to).Select(t => t.LagMs).ToArray());
+    public Task<double?> FirstLagAsync() => Task.FromResult(_ticks.Count > 0 ? _ticks[0].LagMs : (double?)null);
+
 }

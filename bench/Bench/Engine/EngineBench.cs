@@ -105,24 +105,27 @@ public static class EngineBench
         await Parallel.ForEachAsync(Enumerable.Range(0, 5000), new ParallelOptions { MaxDegreeOfParallelism = Callers }, async (i, _) =>
             await factory.GetGrain<IBenchReminderGrain>(100_000 + i).StartAsync(TimeSpan.FromSeconds(5 + (i % 60)), TimeSpan.FromMinutes(1)));
         var registeredIn = DateTime.UtcNow - registered;
-        var windowStart = registered + TimeSpan.FromSeconds(5);
-        var windowEnd = windowStart + TimeSpan.FromMinutes(1); // every grain's first due time falls in this minute
+        // Each grain's first tick is due 5-64 s after its own registration; registration itself takes a few seconds,
+        // so a fixed minute from the start missed the last-registered grains' ticks (4,866 of 5,000 counted).
+        var firstTicksBy = DateTime.UtcNow + TimeSpan.FromSeconds(65);
         // 1,000 grains with 1-second reminders for the failover part, registered now so they tick meanwhile.
         await Parallel.ForEachAsync(Enumerable.Range(0, 1000), new ParallelOptions { MaxDegreeOfParallelism = Callers }, async (i, _) =>
             await factory.GetGrain<IBenchReminderGrain>(i).StartAsync(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
-        await WaitUntilAsync(windowEnd + TimeSpan.FromSeconds(5));
+        await WaitUntilAsync(firstTicksBy + TimeSpan.FromSeconds(5));
         var lags = new List<double>();
         await Parallel.ForEachAsync(Enumerable.Range(0, 5000), new ParallelOptions { MaxDegreeOfParallelism = Callers }, async (i, _) =>
         {
-            var mine = await factory.GetGrain<IBenchReminderGrain>(100_000 + i).LagsAsync(windowStart, windowEnd);
-            lock (lags)
+            if (await factory.GetGrain<IBenchReminderGrain>(100_000 + i).FirstLagAsync() is { } lag)
             {
-                lags.AddRange(mine);
+                lock (lags)
+                {
+                    lags.Add(lag);
+                }
             }
         });
         lags.Sort();
         Print("reminder_lag_p99_ms", Percentile(lags, 0.99), string.Create(CultureInfo.InvariantCulture,
-            $"5,000 grains, 1-minute reminders, {lags.Count} ticks due in one minute (registered in {registeredIn.TotalSeconds:0.0} s); p50 {Percentile(lags, 0.5):0} ms; goal <= 1000"));
+            $"5,000 grains, 1-minute reminders, {lags.Count} first ticks of 5,000 (registered in {registeredIn.TotalSeconds:0.0} s); p50 {Percentile(lags, 0.5):0} ms; goal <= 1000"));
 
         // 6. Failover: the 1,000 grains with reminders on 3 silos; one silo killed, then (after a replacement) one frozen.
         await MakeSureAllAnswerAsync(factory, DateTime.UtcNow, TimeSpan.FromSeconds(30));

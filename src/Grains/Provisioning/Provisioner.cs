@@ -42,8 +42,12 @@ public sealed class Provisioner(NodePoller nodes, IHttpClientFactory http, IOpti
     {
         if (await FindAsync(nodeId, spec.Hostname, ct) is { } existing)
         {
-            logger.LogInformation("Container {Hostname} already exists as {Vmid} on {Node}; adopting it", spec.Hostname, existing.Vmid, existing.PveNode);
-            return existing;
+            // An earlier attempt created it and was cut off before its result was checkpointed. The history should
+            // still name the task that built it, so ask the node for it.
+            var upid = await CreateTaskOfAsync(nodeId, existing, ct);
+            logger.LogInformation("Container {Hostname} already exists as {Vmid} on {Node}; adopting it (created by {Upid})",
+                spec.Hostname, existing.Vmid, existing.PveNode, upid ?? "an unknown task");
+            return existing with { Upid = upid };
         }
 
         var (client, target) = await NodeAsync(nodeId, ct);
@@ -75,6 +79,22 @@ public sealed class Provisioner(NodePoller nodes, IHttpClientFactory http, IOpti
             {
                 // nextid is only a hint: another creator took the id between our two calls.
             }
+        }
+    }
+
+    private async Task<string?> CreateTaskOfAsync(string nodeId, ContainerResult container, CancellationToken ct)
+    {
+        try
+        {
+            var (client, _) = await NodeAsync(nodeId, ct);
+            var tasks = await client.GetTasksAsync(container.PveNode, container.Vmid, "vzcreate", "all", ct);
+            return tasks.Count > 0 ? tasks[0].Upid : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or ProxmoxApiException or ProxmoxUnreachableException)
+        {
+            // Only the history's detail depends on it: adopting the container must not fail for want of it.
+            logger.LogWarning(ex, "Could not read the task that created container {Vmid} on {Node}", container.Vmid, container.PveNode);
+            return null;
         }
     }
 

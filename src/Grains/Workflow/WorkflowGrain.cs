@@ -178,6 +178,12 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
 
         if (State.Timers.Count == 0)
         {
+            // A turn whose projection failed after its state write left the reminder registered for this: catch up.
+            if (State.ProjectionPending || State.PendingHistory.Count > 0)
+            {
+                await ProjectAsync();
+            }
+
             // Nothing is due any more (the unregistering was cut off by a crash): no orphan keeps ticking.
             if (State.WakeRegistered)
             {
@@ -229,14 +235,28 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
 
         await _store.WriteStateAsync();
 
-        if (unregister && await this.GetReminder(WakeReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
-
+        // Project before anything else can fail: once the state is written, a failed reminder call must not leave the
+        // read models behind (a grain with no timer left has no next turn to catch up on).
         if (State.ProjectionPending)
         {
             await ProjectAsync();
+        }
+
+        if (unregister)
+        {
+            try
+            {
+                if (await this.GetReminder(WakeReminder) is { } reminder)
+                {
+                    await this.UnregisterReminder(reminder);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The reminder service's owner may be a silo that just died. The state already says no wake-up is
+                // needed, so the reminder's next tick finds nothing due and removes itself.
+                Log.LogWarning(ex, "{GrainType} {Key}: could not remove the wake-up reminder; its next tick will", GrainType, Key);
+            }
         }
     }
 

@@ -184,6 +184,10 @@ public sealed class ProxmoxClient : IDisposable
 
     // ---- tasks ----
 
+    /// <summary>A node's tasks, newest first; <paramref name="source"/> is <c>archive</c> (finished, the default), <c>active</c> or <c>all</c>.</summary>
+    public Task<IReadOnlyList<ProxmoxTaskListEntry>> GetTasksAsync(string node, int? vmid = null, string? typeFilter = null, string? source = null, CancellationToken ct = default) =>
+        GetAsync<IReadOnlyList<ProxmoxTaskListEntry>>($"nodes/{Seg(node)}/tasks", Query(("vmid", Str(vmid)), ("typefilter", typeFilter), ("source", source)), ct);
+
     public Task<ProxmoxTaskStatus> GetTaskStatusAsync(Upid upid, CancellationToken ct = default) =>
         GetAsync<ProxmoxTaskStatus>($"{TaskPath(upid)}/status", null, ct);
 

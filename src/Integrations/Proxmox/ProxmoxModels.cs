@@ -347,6 +347,22 @@ public sealed record ProxmoxStorageVolume
     [JsonPropertyName("notes")] public string? Notes { get; init; }
 }
 
+/// <summary>One row of GET /nodes/{node}/tasks. Here <c>status</c> is the exit status of a finished task ("OK" or the error).</summary>
+public sealed record ProxmoxTaskListEntry
+{
+    [JsonPropertyName("upid")] public required string Upid { get; init; }
+
+    [JsonPropertyName("type")] public string? Type { get; init; }
+
+    [JsonPropertyName("id")] public string? Id { get; init; }
+
+    [JsonPropertyName("starttime")] public long StartTime { get; init; }
+
+    [JsonPropertyName("endtime")] public long? EndTime { get; init; }
+
+    [JsonPropertyName("status")] public string? Status { get; init; }
+}
+
 /// <summary>GET /nodes/{node}/tasks/{upid}/status.</summary>
 public sealed record ProxmoxTaskStatus
 {
