@@ -10,8 +10,9 @@ namespace Sajet.Grains.Provisioning;
 /// <summary>What a container should look like.</summary>
 public sealed record ContainerSpec(string Hostname, int Cores, int MemoryMb, int DiskGb, IReadOnlyList<string> Tags);
 
-/// <summary>The outcome of an idempotent effect: what exists now, and the Proxmox task that made it (null when adopted).</summary>
-public sealed record ContainerResult(int Vmid, string PveNode, string? Upid);
+/// <summary>The outcome of an idempotent effect: what exists now, the Proxmox task that made it (when Proxmox still lists
+/// it), and whether an earlier attempt had already made it (<see cref="Adopted"/>).</summary>
+public sealed record ContainerResult(int Vmid, string PveNode, string? Upid, bool Adopted = false);
 
 /// <summary>
 /// The idempotent effects of provisioning, run by reminder handlers outside any lock. Every effect first looks for
@@ -47,7 +48,7 @@ public sealed class Provisioner(NodePoller nodes, IHttpClientFactory http, IOpti
             var upid = await CreateTaskOfAsync(nodeId, existing, ct);
             logger.LogInformation("Container {Hostname} already exists as {Vmid} on {Node}; adopting it (created by {Upid})",
                 spec.Hostname, existing.Vmid, existing.PveNode, upid ?? "an unknown task");
-            return existing with { Upid = upid };
+            return existing with { Upid = upid, Adopted = true };
         }
 
         var (client, target) = await NodeAsync(nodeId, ct);

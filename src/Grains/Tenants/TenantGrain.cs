@@ -637,7 +637,7 @@ public sealed class TenantGrain(
         State.Vmid = created.Vmid;
         State.PveNode = created.PveNode;
         Context.Record(TenantStatus.Provisioning, null,
-            created.Upid is null ? $"Contenedor {State.Hostname} ya existía (VMID {created.Vmid}); se reutiliza" : $"Contenedor {State.Hostname} creado (VMID {created.Vmid})",
+            created.Adopted ? $"Contenedor {State.Hostname} ya existía (VMID {created.Vmid}); se reutiliza" : $"Contenedor {State.Hostname} creado (VMID {created.Vmid})",
             created.Upid, new { step, vmid = created.Vmid, node = created.PveNode });
         await InsertContainerRowAsync(created);
         State.Step = "start_container";
