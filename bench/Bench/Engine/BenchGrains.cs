@@ -14,7 +14,7 @@ public interface IBenchStateGrain : IGrainWithIntegerKey
     Task<int> ReadAsync();
 }
 
-/// <summary>A grain with a reminder: it remembers when and how late its ticks came, for the failover and lag figures.</summary>
+/// <summary>A grain with a reminder: it remembers when its last tick came and how late its first one was, for the failover and lag figures.</summary>
 [Alias("Sajet.Bench.Engine.IBenchReminderGrain")]
 public interface IBenchReminderGrain : IGrainWithIntegerKey
 {
@@ -61,7 +61,7 @@ public sealed class BenchStateGrain([PersistentState("benchState")] IPersistentS
 
 public sealed class BenchReminderGrain : Grain, IBenchReminderGrain, IRemindable
 {
-    private readonly List<(DateTime Due, double LagMs)> _ticks = [];
+    private double? _firstLagMs;
     private DateTime? _lastTick;
 
     public async Task StartAsync(TimeSpan dueTime, TimeSpan period) =>
@@ -73,13 +73,12 @@ public sealed class BenchReminderGrain : Grain, IBenchReminderGrain, IRemindable
         // CurrentTickTime is when the tick fired; the due time is the last period boundary since the first tick.
         var periods = Math.Max(0, Math.Floor((now - status.FirstTickTime) / status.Period));
         var due = status.FirstTickTime + (status.Period * periods);
-        _ticks.Add((due, (now - due).TotalMilliseconds));
+        _firstLagMs ??= (now - due).TotalMilliseconds;
         _lastTick = now;
         return Task.CompletedTask;
     }
 
     public Task<DateTime?> LastTickAsync() => Task.FromResult(_lastTick);
 
-    public Task<double?> FirstLagAsync() => Task.FromResult(_ticks.Count > 0 ? _ticks[0].LagMs : (double?)null);
-
+    public Task<double?> FirstLagAsync() => Task.FromResult(_firstLagMs);
 }

@@ -34,6 +34,11 @@ public sealed class Provisioner(NodePoller nodes, IHttpClientFactory http, IOpti
     public async Task<ContainerResult?> FindAsync(string nodeId, string hostname, CancellationToken ct)
     {
         var (client, target) = await NodeAsync(nodeId, ct);
+        return await FindAsync(client, target, hostname, ct);
+    }
+
+    private static async Task<ContainerResult?> FindAsync(ProxmoxClient client, NodeTarget target, string hostname, CancellationToken ct)
+    {
         var resources = await client.GetClusterResourcesAsync(ProxmoxResourceType.Vm, ct);
         var found = resources.FirstOrDefault(r => r.Type == "lxc" && r.Name == hostname && r.Vmid is not null);
         return found is null ? null : new ContainerResult(found.Vmid!.Value, found.Node ?? target.PveNode, null);
@@ -41,17 +46,17 @@ public sealed class Provisioner(NodePoller nodes, IHttpClientFactory http, IOpti
 
     public async Task<ContainerResult> EnsureContainerAsync(string nodeId, ContainerSpec spec, CancellationToken ct)
     {
-        if (await FindAsync(nodeId, spec.Hostname, ct) is { } existing)
+        var (client, target) = await NodeAsync(nodeId, ct);
+        if (await FindAsync(client, target, spec.Hostname, ct) is { } existing)
         {
             // An earlier attempt created it and was cut off before its result was checkpointed. The history should
             // still name the task that built it, so ask the node for it.
-            var upid = await CreateTaskOfAsync(nodeId, existing, ct);
+            var upid = await CreateTaskOfAsync(client, existing, ct);
             logger.LogInformation("Container {Hostname} already exists as {Vmid} on {Node}; adopting it (created by {Upid})",
                 spec.Hostname, existing.Vmid, existing.PveNode, upid ?? "an unknown task");
             return existing with { Upid = upid, Adopted = true };
         }
 
-        var (client, target) = await NodeAsync(nodeId, ct);
         for (var tries = 0; ; tries++)
         {
             var vmid = await client.GetNextIdAsync(null, ct);
@@ -83,11 +88,10 @@ public sealed class Provisioner(NodePoller nodes, IHttpClientFactory http, IOpti
         }
     }
 
-    private async Task<string?> CreateTaskOfAsync(string nodeId, ContainerResult container, CancellationToken ct)
+    private async Task<string?> CreateTaskOfAsync(ProxmoxClient client, ContainerResult container, CancellationToken ct)
     {
         try
         {
-            var (client, _) = await NodeAsync(nodeId, ct);
             var tasks = await client.GetTasksAsync(container.PveNode, container.Vmid, "vzcreate", "all", ct);
             return tasks.Count > 0 ? tasks[0].Upid : null;
         }

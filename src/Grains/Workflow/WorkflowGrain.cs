@@ -57,10 +57,13 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
 
     protected CancellationToken Lifetime => _lifetime.Token;
 
+    /// <summary>The stored state holds history or read-model changes not yet projected.</summary>
+    private bool ProjectionBehind => State.ProjectionPending || State.PendingHistory.Count > 0;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // A crash between the state write and its projection left history or read models behind: apply them now.
-        if (State.ProjectionPending || State.PendingHistory.Count > 0)
+        if (ProjectionBehind)
         {
             await ProjectAsync();
         }
@@ -179,7 +182,7 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
         if (State.Timers.Count == 0)
         {
             // A turn whose projection failed after its state write left the reminder registered for this: catch up.
-            if (State.ProjectionPending || State.PendingHistory.Count > 0)
+            if (ProjectionBehind)
             {
                 await ProjectAsync();
             }
