@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Sajet.Grains.Interfaces;
 
 /// <summary>Grain and state names; they are stored in the database (history rows, Orleans storage), so they never change.</summary>
@@ -74,8 +76,12 @@ public interface ITenantGrain : IGrainWithStringKey
 [Alias("sajet.capacity")]
 public interface ICapacityGrain : IGrainWithStringKey
 {
-    /// <summary>A node came (back) online or freed capacity: waiting tenants may fit now. Drains the queue in order.</summary>
-    [Alias("changed")]
+    /// <summary>
+    /// A node came (back) online or freed capacity: waiting tenants may fit now. Drains the queue in order. One-way: the
+    /// drain calls tenants, which call node grains, so a node grain awaiting this notice could wait on itself; a lost
+    /// notice is covered by each waiting tenant's own re-check reminder.
+    /// </summary>
+    [Alias("changed"), OneWay]
     Task CapacityChangedAsync(string nodeId);
 
     /// <summary>The nodes of the most recent capacity notices, oldest first (what the admin console and tests show).</summary>

@@ -15,8 +15,9 @@ namespace Sajet.Bench.Placement;
 
 /// <summary>
 /// ./sajet bench placement — the placement decision over node snapshots read from a seeded database, against a
-/// single-row autocommit measured on the same server in the same run; PlaceAsync end to end; and what one node
-/// poll costs in commits and CPU through its node grain for 100 nodes × 50 containers (simulator over loopback).
+/// single-row autocommit measured on the same server in the same run; a placement end to end through the placement
+/// grain and the node grains of a real silo; and what one node poll costs in commits and CPU through its node grain
+/// for 100 nodes × 50 containers (simulator over loopback).
 /// </summary>
 public static class PlacementBench
 {
@@ -29,31 +30,52 @@ public static class PlacementBench
         await using var ds = Database.CreateDataSource(cs);
         Console.WriteLine($"# placement benchmark: {Environment.ProcessorCount} cores");
 
-        var commitP50 = await CommitLatencyAsync(ds, 3000);
+        var (commitP50, commitP99) = await CommitLatencyAsync(ds, 3000);
         Print("commit_p50_ms", commitP50, "single-row INSERT, autocommit");
+        Print("commit_p99_ms", commitP99);
 
-        await SeedAsync(ds, 100, 5_000);
-        var (p50Small, p99Small) = await DecideLatencyAsync(ds, 3000);
-        await SeedAsync(ds, 1_000, 50_000);
-        var (p50Large, p99Large) = await DecideLatencyAsync(ds, 1000);
-        Print("decide_p50_ms_100x5000", p50Small);
-        Print("decide_p99_ms_100x5000", p99Small);
-        Print("decide_p50_ms_1000x50000", p50Large);
-        Print("decide_p99_ms_1000x50000", p99Large);
+        // Decision p99s are microseconds, so a GC pause or the other core's load moves one run's ratio a lot: three
+        // rounds, small and large cluster alternating, and the median of each figure.
+        var small = new List<(double P50, double P99)>();
+        var large = new List<(double P50, double P99)>();
+        var scale = new List<double>();
+        for (var round = 0; round < 3; round++)
+        {
+            await SeedAsync(ds, 100, 5_000);
+            small.Add(await DecideLatencyAsync(ds, 3000));
+            await SeedAsync(ds, 1_000, 50_000);
+            large.Add(await DecideLatencyAsync(ds, 1000));
+            scale.Add(large[^1].P99 / small[^1].P99);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# round {round + 1}: decide p99 {small[^1].P99:0.0000} ms at 100x5,000, {large[^1].P99:0.0000} ms at 1,000x50,000, scale {scale[^1]:0.00}"));
+        }
+
+        var (p50Small, p99Small) = (Median(small.Select(x => x.P50)), Median(small.Select(x => x.P99)));
+        var (p50Large, p99Large) = (Median(large.Select(x => x.P50)), Median(large.Select(x => x.P99)));
+        Print("decide_p50_ms_100x5000", p50Small, "median of 3 rounds");
+        Print("decide_p99_ms_100x5000", p99Small, "median of 3 rounds");
+        Print("decide_p50_ms_1000x50000", p50Large, "median of 3 rounds");
+        Print("decide_p99_ms_1000x50000", p99Large, "median of 3 rounds");
         Print("p50_ratio", p50Small / commitP50, "decide p50 / commit p50 at 100x5,000, goal <= 0.1");
         Print("p99_ratio", p99Small / commitP50, "decide p99 / commit p50 at 100x5,000, goal <= 0.1");
-        Print("scale_ratio", p99Large / p99Small, "p99 at 1,000x50,000 / p99 at 100x5,000, goal <= 12");
+        Print("scale_ratio", Median(scale), "median over 3 rounds of p99 at 1,000x50,000 / p99 at 100x5,000, goal <= 12");
 
-        await SeedAsync(ds, 100, 5_000);
-        var (placeP50, placeP99) = await PlaceLatencyAsync(ds, 500);
-        Print("place_p50_ms", placeP50, "PlaceAsync with its transaction, 100 nodes, for information");
+        var (placeP50, placeP99) = await PlaceLatencyAsync(cs, ds, 100, 5_000, 500);
+        Print("place_p50_ms", placeP50, "placement grain: 100 node grains asked, the chosen one reserves (state write + projection)");
         Print("place_p99_ms", placeP99);
+        Print("place_p99_ratio", placeP99 / commitP99, "place p99 / single-row commit p99, goal <= 3");
 
         await IngestionAsync(cs, ds, 100, 50);
         return 0;
     }
 
-    private static async Task<double> CommitLatencyAsync(NpgsqlDataSource ds, int count)
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    private static async Task<(double P50, double P99)> CommitLatencyAsync(NpgsqlDataSource ds, int count)
     {
         await ExecAsync(ds, "CREATE TABLE bench_commit (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v integer NOT NULL)");
         await using var conn = await ds.OpenConnectionAsync();
@@ -72,7 +94,7 @@ public static class PlacementBench
         }
 
         times.Sort();
-        return Percentile(times, 0.5);
+        return (Percentile(times, 0.5), Percentile(times, 0.99));
     }
 
     /// <summary>Nodes half full on average, with reservations (and containers) consistent with the nodes' reserved columns.</summary>
@@ -102,9 +124,8 @@ public static class PlacementBench
 
     private static async Task<(double P50, double P99)> DecideLatencyAsync(NpgsqlDataSource ds, int count)
     {
-        await using var conn = await ds.OpenConnectionAsync();
-        var settings = await Placer.ReadSettingsAsync(conn, null, CancellationToken.None);
-        var nodes = await Placer.ReadNodesAsync(conn, null, null, CancellationToken.None);
+        var settings = new PlacementSettings();
+        var nodes = await SnapshotsAsync(ds);
         var requests = new[] { new PlacementRequest("r1", 1, 2048, 10), new PlacementRequest("r2", 2, 4096, 50), new PlacementRequest("r3", 4, 8192, 100) };
         var placed = 0;
         // Warm up for a second, as BenchmarkDotNet would: the JIT promotes hot methods to optimised code only after
@@ -133,25 +154,120 @@ public static class PlacementBench
         return (Percentile(times, 0.5), Percentile(times, 0.99));
     }
 
-    private static async Task<(double P50, double P99)> PlaceLatencyAsync(NpgsqlDataSource ds, int count)
+    /// <summary>The seeded nodes as the node grains would describe them (the decision's input), read once.</summary>
+    private static async Task<List<NodeSnapshot>> SnapshotsAsync(NpgsqlDataSource ds)
     {
+        await using var cmd = ds.CreateCommand("""
+            SELECT id, health, maintenance, extract(epoch FROM now() - metrics_at)::float8, storage_present, template_present, storage,
+                   cores, cpu_overcommit::float8, memory_bytes, disk_bytes, cpu_used, memory_used, disk_used, max_containers,
+                   reserved_cores, reserved_memory_mb, reserved_disk_gb, reserved_containers
+            FROM nodes ORDER BY id
+            """);
+        var list = new List<NodeSnapshot>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            list.Add(new NodeSnapshot(
+                r.GetString(0), r.GetString(1), r.GetBoolean(2), r.GetDouble(3), r.GetBoolean(4), r.GetBoolean(5), r.GetString(6),
+                r.GetInt32(7), r.GetDouble(8), r.GetInt64(9), r.GetInt64(10), r.GetDouble(11), r.GetInt64(12), r.GetInt64(13), r.GetInt32(14),
+                r.GetInt32(15), r.GetInt64(16), r.GetInt64(17), r.GetInt32(18)));
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// End to end through a real silo: the placement grain reads the registry, asks the 100 node grains, and the chosen
+    /// node grain rechecks and reserves in its turn (state write, then the reservations projection). The nodes are
+    /// simulated Proxmox nodes (polled, so their grains know them online), sized so the seeded 5,000 reservations
+    /// leave room; the node grains take those reservations over on activation.
+    /// </summary>
+    private static async Task<(double P50, double P99)> PlaceLatencyAsync(string cs, NpgsqlDataSource ds, int nodes, int reservations, int count)
+    {
+        await ExecAsync(ds, "TRUNCATE container_drift, node_alerts, node_samples, containers, reservations, nodes");
+        await using var sim = await ProxmoxSimulator.StartAsync(new ProxmoxSimulatorOptions
+        {
+            HttpPort = 0,
+            HttpsPort = 0,
+            TaskDurationScale = 0,
+            AuthFailureDelay = TimeSpan.Zero,
+            NodeCount = nodes,
+            NodeCores = 128,
+            NodeMemoryBytes = 512L << 30,
+            LvmStorageBytes = 8L << 40,
+        });
+        await using (var cmd = ds.CreateCommand($"""
+            INSERT INTO nodes (id, pve_node, api_url, token_id, token_secret_enc, fingerprint, max_containers)
+            SELECT format('n%s', g), format('pve%s', g), @url, @token, @secret, @fp, 100 FROM generate_series(1, @nodes) g;
+            INSERT INTO reservations (key, node_id, cores, memory_mb, disk_gb)
+            SELECT format('t%s', g), format('n%s', 1 + (g - 1) % @nodes),
+                   (ARRAY[1, 2, 4])[1 + g % 3], (ARRAY[2048, 4096, 8192])[1 + g % 3], (ARRAY[10, 50, 100])[1 + g % 3]
+            FROM generate_series(1, {reservations}) g;
+            """))
+        {
+            cmd.Parameters.AddWithValue("url", sim.HttpsUrl.ToString());
+            cmd.Parameters.AddWithValue("token", sim.TokenId);
+            cmd.Parameters.AddWithValue("secret", new SecretProtector(SecretKey).ProtectToBytes(sim.TokenSecret, NodeConstants.TokenSecretPurpose));
+            cmd.Parameters.AddWithValue("fp", sim.CertificateFingerprint);
+            cmd.Parameters.AddWithValue("nodes", nodes);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        using var silo = SajetSilo.Build(SiloSettings(cs));
+        await silo.StartAsync();
+        var grains = silo.Services.GetRequiredService<IGrainFactory>();
+        for (var n = 1; n <= nodes; n++)
+        {
+            await grains.GetGrain<INodeGrain>($"n{n}").RegisteredAsync(Guid.NewGuid());
+        }
+
+        for (var n = 1; n <= nodes; n++)
+        {
+            var node = grains.GetGrain<INodeGrain>($"n{n}");
+            while ((await node.GetHealthAsync()).Health != "online")
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        var placement = grains.GetGrain<IPlacementGrain>(0);
+        for (var i = 0; i < 100; i++)
+        {
+            await placement.PlaceAsync(new PlacementRequest($"warm-{i}", 1, 1024, 5));
+        }
+
         var times = new List<double>(count);
+        var placed = 0;
         for (var i = 0; i < count; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            await using (var conn = await ds.OpenConnectionAsync())
-            await using (var tx = await conn.BeginTransactionAsync())
-            {
-                await Placer.PlaceAsync(conn, tx, new PlacementRequest($"place-{i}", 1 + (i % 2), 2048, 10), CancellationToken.None);
-                await tx.CommitAsync();
-            }
-
+            placed += (await placement.PlaceAsync(new PlacementRequest($"place-{i}", 1 + (i % 2), 2048, 10))).Placed ? 1 : 0;
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+
+        var held = await ScalarAsync(ds, "SELECT sum(reserved_containers)::bigint FROM nodes");
+        await silo.StopAsync();
+        if (placed < count || held != reservations + 100 + count)
+        {
+            throw new InvalidOperationException($"{placed} of {count} placements fitted, {held} reservations held: the benchmark would time refusals or lost reservations");
         }
 
         times.Sort();
         return (Percentile(times, 0.5), Percentile(times, 0.99));
     }
+
+    private static Dictionary<string, string?> SiloSettings(string cs) => new()
+    {
+        ["DATABASE_URL"] = cs,
+        ["SAJET_SECRET_KEY"] = SecretKey,
+        ["STRIPE_SECRET_KEY"] = "sk_test_bench",
+        ["STRIPE_WEBHOOK_SECRET"] = "whsec_bench",
+        ["Cluster:SiloPort"] = "0",
+        ["Cluster:GatewayPort"] = "0",
+        ["Cluster:AdvertisedAddress"] = "127.0.0.1",
+        ["Cluster:Dashboard"] = "false",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
 
     /// <summary>
     /// 100 simulated nodes with 50 Sajet containers each. Observations are fetched first (HTTP, outside the measure);
@@ -212,19 +328,7 @@ public static class PlacementBench
     {
         // A real silo (the silo executable's host) polls each node through its grain: observe over loopback, then
         // apply in one domain transaction (and a state write only when health changed).
-        var settings = new Dictionary<string, string?>
-        {
-            ["DATABASE_URL"] = cs,
-            ["SAJET_SECRET_KEY"] = SecretKey,
-            ["STRIPE_SECRET_KEY"] = "sk_test_bench",
-            ["STRIPE_WEBHOOK_SECRET"] = "whsec_bench",
-            ["Cluster:SiloPort"] = "0",
-            ["Cluster:GatewayPort"] = "0",
-            ["Cluster:AdvertisedAddress"] = "127.0.0.1",
-            ["Cluster:Dashboard"] = "false",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        using var silo = SajetSilo.Build(settings);
+        using var silo = SajetSilo.Build(SiloSettings(cs));
         await silo.StartAsync();
         var grains = silo.Services.GetRequiredService<IGrainFactory>();
         var before = await TransactionsAsync(Db);

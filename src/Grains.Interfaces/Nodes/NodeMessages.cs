@@ -1,3 +1,6 @@
+using Orleans.Concurrency;
+using Sajet.Grains.Placement;
+
 namespace Sajet.Grains.Interfaces.Nodes;
 
 public static class NodeConstants
@@ -34,6 +37,32 @@ public interface INodeGrain : IGrainWithStringKey
 
     [Alias("health")]
     Task<NodeHealth> GetHealthAsync();
+
+    /// <summary>
+    /// Live health, metrics and reservations, and whether <paramref name="reservationKey"/> is held here. Interleaves: it
+    /// only reads memory, so a placement never waits behind a slow poll of this node.
+    /// </summary>
+    [Alias("live"), AlwaysInterleave]
+    Task<NodeLive> GetLiveAsync(string? reservationKey);
+
+    /// <summary>
+    /// Reserves capacity under the request's key if the node still fits it (judged again in this grain's turn, the one
+    /// place where this node's reservations change); idempotent per key. Refusals carry the node as it is now.
+    /// </summary>
+    [Alias("reserve")]
+    Task<ReserveResult> ReserveAsync(PlacementRequest request, NodeRegistration registration, PlacementSettings settings);
+
+    /// <summary>Releases the reservation under this key if held here (idempotent); true when one was released.</summary>
+    [Alias("release")]
+    Task<bool> ReleaseReservationAsync(string reservationKey);
+
+    /// <summary>
+    /// The container of this reservation now runs on <paramref name="toNode"/>, which has taken the reservation over:
+    /// drop it here. One-way, so two nodes trading containers never wait on each other; a lost message is repaired by
+    /// this node's next poll.
+    /// </summary>
+    [Alias("moved-away"), OneWay]
+    Task ReservationMovedAsync(string reservationKey, string toNode);
 }
 
 /// <summary>What the node grain knows of the node's health (nodes.health mirrors Health).</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Npgsql;
 
 namespace Sajet.Grains.Placement;
 
@@ -34,7 +33,11 @@ public sealed record NodeSnapshot(
     long ReservedDiskGb,
     int ReservedContainers);
 
-public sealed record PlacementSettings(double Headroom = 0.8, string Strategy = "spread", double MetricsMaxAgeSeconds = 300);
+[GenerateSerializer, Immutable, Alias("sajet.PlacementSettings")]
+public sealed record PlacementSettings(
+    [property: Id(0)] double Headroom = 0.8,
+    [property: Id(1)] string Strategy = "spread",
+    [property: Id(2)] double MetricsMaxAgeSeconds = 300);
 
 /// <summary>
 /// Why a node was or wasn't chosen (Spanish: operators read it in the admin UI and the tenant history). Reasons with
@@ -119,9 +122,9 @@ public sealed record NodeVerdict
 public sealed record PlacementDecision(bool Placed, string? NodeId, string Summary, IReadOnlyList<NodeVerdict> Nodes);
 
 /// <summary>
-/// Chooses a node for a request and reserves capacity on it. The decision is a pure function over node snapshots;
-/// the reservation is taken under the chosen node's row lock (in the caller's transaction) and rechecked there,
-/// so concurrent placements on any number of silos never overcommit a node.
+/// The placement decision, a pure function over node snapshots: a verdict for every node and the best fit for the
+/// strategy. <see cref="IPlacementGrain"/> gathers the snapshots from the node grains and reserves on the chosen one;
+/// the node grain judges again with <see cref="Judge"/> in its own turn before it reserves.
 /// </summary>
 public static class Placer
 {
@@ -132,43 +135,6 @@ public static class Placer
     private const double MemoryWeight = 0.6;
     private const double CpuWeight = 0.25;
     private const double DiskWeight = 0.15;
-
-    private const string SelectNodes = """
-        SELECT id, health, maintenance, extract(epoch FROM now() - metrics_at)::float8, storage_present, template_present, storage,
-               cores, cpu_overcommit::float8, memory_bytes, disk_bytes, cpu_used, memory_used, disk_used, max_containers,
-               reserved_cores, reserved_memory_mb, reserved_disk_gb, reserved_containers
-        FROM nodes
-        """;
-
-    private const string SettingsSql = """
-        SELECT coalesce((SELECT value::text FROM settings WHERE key = 'placement.headroom'), '0.8'),
-               coalesce((SELECT value #>> '{}' FROM settings WHERE key = 'placement.strategy'), 'spread'),
-               coalesce((SELECT value::text FROM settings WHERE key = 'placement.metrics_max_age_seconds'), '300')
-        """;
-
-    private const string RecheckSavepoint = "sajet_placement_recheck";
-
-    private const string LiveReservationSql = "SELECT node_id FROM reservations WHERE key = @key AND released_at IS NULL";
-
-    private const string ReserveSql = """
-        INSERT INTO reservations (key, node_id, cores, memory_mb, disk_gb) VALUES (@key, @node, @cores, @memory, @disk)
-        ON CONFLICT (key) DO UPDATE SET node_id = EXCLUDED.node_id, cores = EXCLUDED.cores, memory_mb = EXCLUDED.memory_mb,
-            disk_gb = EXCLUDED.disk_gb, created_at = now(), released_at = NULL;
-        UPDATE nodes SET reserved_cores = reserved_cores + @cores, reserved_memory_mb = reserved_memory_mb + @memory,
-            reserved_disk_gb = reserved_disk_gb + @disk, reserved_containers = reserved_containers + 1, updated_at = now()
-        WHERE id = @node;
-        """;
-
-    private const string ReleaseSql = """
-        WITH released AS (
-            UPDATE reservations SET released_at = now() WHERE key = @key AND released_at IS NULL
-            RETURNING node_id, cores, memory_mb, disk_gb
-        )
-        UPDATE nodes n SET reserved_cores = n.reserved_cores - r.cores, reserved_memory_mb = n.reserved_memory_mb - r.memory_mb,
-            reserved_disk_gb = n.reserved_disk_gb - r.disk_gb, reserved_containers = n.reserved_containers - 1, updated_at = now()
-        FROM released r WHERE n.id = r.node_id
-        RETURNING n.id
-        """;
 
     /// <summary>The pure decision: a verdict for every node, and the best eligible one for the strategy.</summary>
     public static PlacementDecision Decide(PlacementRequest request, IReadOnlyList<NodeSnapshot> nodes, PlacementSettings settings)
@@ -302,110 +268,4 @@ public static class Placer
     }
 
     public static string Describe(PlacementRequest r) => $"{r.Cores} núcleos, {r.MemoryMb / 1024.0:0.#} GB de RAM y {r.DiskGb} GB de disco";
-
-    public static async Task<PlacementSettings> ReadSettingsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(SettingsSql, conn, tx);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        await r.ReadAsync(ct);
-        return new PlacementSettings(
-            double.Parse(r.GetString(0), CultureInfo.InvariantCulture),
-            r.GetString(1),
-            double.Parse(r.GetString(2), CultureInfo.InvariantCulture));
-    }
-
-    public static async Task<List<NodeSnapshot>> ReadNodesAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string? onlyNode, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(onlyNode is null ? SelectNodes : SelectNodes + " WHERE id = @id FOR UPDATE", conn, tx);
-        if (onlyNode is not null)
-        {
-            cmd.Parameters.AddWithValue("id", onlyNode);
-        }
-
-        var list = new List<NodeSnapshot>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new NodeSnapshot(
-                r.GetString(0), r.GetString(1), r.GetBoolean(2), r.IsDBNull(3) ? null : r.GetDouble(3), r.GetBoolean(4), r.GetBoolean(5), r.GetString(6),
-                r.GetInt32(7), r.GetDouble(8), r.GetInt64(9), r.GetInt64(10), r.GetDouble(11), r.GetInt64(12), r.GetInt64(13), r.GetInt32(14),
-                r.GetInt32(15), r.GetInt64(16), r.GetInt64(17), r.GetInt32(18)));
-        }
-
-        return list;
-    }
-
-    /// <summary>Answers whether a request fits now, where, and why for every node; reserves nothing.</summary>
-    public static async Task<PlacementDecision> CheckAsync(NpgsqlDataSource db, PlacementRequest request, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var settings = await ReadSettingsAsync(conn, null, ct);
-        return Decide(request, await ReadNodesAsync(conn, null, null, ct), settings);
-    }
-
-    /// <summary>
-    /// Decides and reserves inside the caller's transaction. Idempotent per reservation key: a key that already holds
-    /// a live reservation gets its node back without reserving twice.
-    /// </summary>
-    public static async Task<PlacementDecision> PlaceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PlacementRequest request, CancellationToken ct)
-    {
-        await using (var existing = new NpgsqlCommand(LiveReservationSql, conn, tx))
-        {
-            existing.Parameters.AddWithValue("key", request.ReservationKey);
-            if (await existing.ExecuteScalarAsync(ct) is string node)
-            {
-                return new PlacementDecision(true, node, $"Reserva existente en {node}.", []);
-            }
-        }
-
-        var settings = await ReadSettingsAsync(conn, tx, ct);
-        var snapshot = await ReadNodesAsync(conn, tx, null, ct);
-        var decision = Decide(request, snapshot, settings);
-        while (decision.Placed)
-        {
-            // Recheck under the chosen node's row lock: another placement may have reserved it since the snapshot.
-            // The lock is taken inside a savepoint so that, when the node no longer fits, rolling back to it releases
-            // the lock before the next candidate is locked: holding one node while waiting for another would let two
-            // placements deadlock on each other's nodes.
-            await tx.SaveAsync(RecheckSavepoint, ct);
-            var locked = await ReadNodesAsync(conn, tx, decision.NodeId, ct);
-            if (locked.Count == 0)
-            {
-                // Unregistered since the snapshot.
-                await tx.RollbackAsync(RecheckSavepoint, ct);
-                snapshot.RemoveAll(n => n.Id == decision.NodeId);
-                decision = Decide(request, snapshot, settings);
-                continue;
-            }
-
-            var verdict = Judge(request, locked[0], settings);
-            if (verdict.Eligible)
-            {
-                await tx.ReleaseAsync(RecheckSavepoint, ct);
-                await using var reserve = new NpgsqlCommand(ReserveSql, conn, tx);
-                reserve.Parameters.AddWithValue("key", request.ReservationKey);
-                reserve.Parameters.AddWithValue("node", decision.NodeId!);
-                reserve.Parameters.AddWithValue("cores", request.Cores);
-                reserve.Parameters.AddWithValue("memory", request.MemoryMb);
-                reserve.Parameters.AddWithValue("disk", request.DiskGb);
-                await reserve.ExecuteNonQueryAsync(ct);
-                return decision;
-            }
-
-            await tx.RollbackAsync(RecheckSavepoint, ct);
-            var index = snapshot.FindIndex(n => n.Id == decision.NodeId);
-            snapshot[index] = locked[0];
-            decision = Decide(request, snapshot, settings);
-        }
-
-        return decision;
-    }
-
-    /// <summary>Releases a reservation (idempotent); returns the node it was on, or null when there was none live.</summary>
-    public static async Task<string?> ReleaseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string reservationKey, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(ReleaseSql, conn, tx);
-        cmd.Parameters.AddWithValue("key", reservationKey);
-        return await cmd.ExecuteScalarAsync(ct) as string;
-    }
 }

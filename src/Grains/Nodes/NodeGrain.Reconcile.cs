@@ -11,24 +11,10 @@ public sealed partial class NodeGrain
 {
     private const string KnownSql = "SELECT vmid, node_id, reservation_key FROM containers WHERE vmid = ANY(@vmids)";
 
-    // Both nodes' rows in one order for every poll, so two nodes trading containers at once cannot deadlock.
-    private const string LockNodesSql = "SELECT id FROM nodes WHERE id = ANY(@ids) ORDER BY id FOR UPDATE";
-
-    // The reserved capacity follows the container, or the old node would look full and the new one empty.
-    private const string MoveReservationSql = """
-        WITH r AS (
-            UPDATE reservations SET node_id = @to WHERE key = @key AND released_at IS NULL AND node_id = @from
-            RETURNING cores, memory_mb, disk_gb
-        ), off AS (
-            UPDATE nodes n SET reserved_cores = n.reserved_cores - r.cores, reserved_memory_mb = n.reserved_memory_mb - r.memory_mb,
-                reserved_disk_gb = n.reserved_disk_gb - r.disk_gb, reserved_containers = n.reserved_containers - 1, updated_at = now()
-            FROM r WHERE n.id = @from
-            RETURNING 1
-        )
-        UPDATE nodes n SET reserved_cores = n.reserved_cores + r.cores, reserved_memory_mb = n.reserved_memory_mb + r.memory_mb,
-            reserved_disk_gb = n.reserved_disk_gb + r.disk_gb, reserved_containers = n.reserved_containers + 1, updated_at = now()
-        FROM r WHERE n.id = @to
-        """;
+    // A reservation follows its container: the node it now runs on takes it over (reading its figures from the
+    // reservations row of the node it left), then tells that node to drop it. Over-counting for a moment is the safe
+    // side; the node left behind also drops, on its own poll, any key whose row another node has taken over.
+    private const string LiveReservationsSql = "SELECT key, node_id, cores, memory_mb, disk_gb FROM reservations WHERE key = ANY(@keys) AND released_at IS NULL";
 
     private const string MoveSql = """
         UPDATE containers SET node_id = @to WHERE vmid = @vmid;
@@ -65,6 +51,53 @@ public sealed partial class NodeGrain
         WHERE c.vmid = u.vmid AND c.node_id = @id
         """;
 
+    /// <summary>
+    /// Keeps this node's reservations with its containers: takes over the reservation of each container here that it
+    /// does not hold (moved here, or a crash cut off an earlier take-over), and drops those another node took over.
+    /// </summary>
+    private async Task FollowReservationsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<string> keysHere, CancellationToken ct)
+    {
+        var id = Context.Key;
+        var wanted = keysHere.Where(k => !State.Reservations.ContainsKey(k)).ToList();
+        var held = State.Reservations.Keys.ToList();
+        if (wanted.Count == 0 && held.Count == 0)
+        {
+            return;
+        }
+
+        await using var cmd = new NpgsqlCommand(LiveReservationsSql, conn, tx);
+        cmd.Parameters.AddWithValue("keys", wanted.Concat(held).ToArray());
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var moves = new List<(string Key, string From)>();
+        while (await r.ReadAsync(ct))
+        {
+            var (key, node) = (r.GetString(0), r.GetString(1));
+            if (State.Reservations.ContainsKey(key))
+            {
+                if (node != id && !keysHere.Contains(key))
+                {
+                    State.Reservations.Remove(key); // Taken over by the node its container runs on.
+                    Context.Project();
+                }
+
+                continue;
+            }
+
+            State.Reservations[key] = new NodeReservation { Cores = r.GetInt32(2), MemoryMb = r.GetInt32(3), DiskGb = r.GetInt32(4), At = Context.Now };
+            Context.Project();
+            if (node != id)
+            {
+                moves.Add((key, node));
+            }
+        }
+
+        foreach (var (key, from) in moves)
+        {
+            Context.After(grains => grains.GetGrain<INodeGrain>(from).ReservationMovedAsync(key, id));
+            Log.LogInformation("Reservation {Key} follows its container from node {From} to node {Node}", key, from, id);
+        }
+    }
+
     private static IContainerGrain ContainerGrainOf(IGrainFactory grains, int vmid) =>
         grains.GetGrain<IContainerGrain>(vmid.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
@@ -85,38 +118,21 @@ public sealed partial class NodeGrain
             }
         }
 
-        var moved = known.Where(k => k.Value.NodeId != id).ToList();
-        if (moved.Count > 0)
+        await FollowReservationsAsync(conn, tx, known.Values.Select(k => k.ReservationKey).OfType<string>().ToList(), ct);
+
+        foreach (var (vmid, (from, _)) in known.Where(k => k.Value.NodeId != id))
         {
-            await using (var lockCmd = new NpgsqlCommand(LockNodesSql, conn, tx))
+            await using (var move = new NpgsqlCommand(MoveSql, conn, tx))
             {
-                lockCmd.Parameters.AddWithValue("ids", moved.Select(m => m.Value.NodeId).Append(id).Distinct().ToArray());
-                await lockCmd.ExecuteNonQueryAsync(ct);
+                move.Parameters.AddWithValue("vmid", vmid);
+                move.Parameters.AddWithValue("to", id);
+                move.Parameters.AddWithValue("detail", $"Movido de {from} a {id} fuera de Sajet (p. ej. por HA).");
+                await move.ExecuteNonQueryAsync(ct);
             }
 
-            foreach (var (vmid, (from, reservation)) in moved)
-            {
-                if (reservation is not null)
-                {
-                    await using var res = new NpgsqlCommand(MoveReservationSql, conn, tx);
-                    res.Parameters.AddWithValue("key", reservation);
-                    res.Parameters.AddWithValue("from", from);
-                    res.Parameters.AddWithValue("to", id);
-                    await res.ExecuteNonQueryAsync(ct);
-                }
-
-                await using (var move = new NpgsqlCommand(MoveSql, conn, tx))
-                {
-                    move.Parameters.AddWithValue("vmid", vmid);
-                    move.Parameters.AddWithValue("to", id);
-                    move.Parameters.AddWithValue("detail", $"Movido de {from} a {id} fuera de Sajet (p. ej. por HA).");
-                    await move.ExecuteNonQueryAsync(ct);
-                }
-
-                var (movedVmid, movedFrom) = (vmid, from);
-                Context.After(grains => ContainerGrainOf(grains, movedVmid).MovedAsync(movedFrom, id));
-                Log.LogInformation("Container {Vmid} moved from node {From} to node {Node} outside Sajet", vmid, from, id);
-            }
+            var (movedVmid, movedFrom) = (vmid, from);
+            Context.After(grains => ContainerGrainOf(grains, movedVmid).MovedAsync(movedFrom, id));
+            Log.LogInformation("Container {Vmid} moved from node {From} to node {Node} outside Sajet", vmid, from, id);
         }
 
         var unknownTagged = here

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Sajet.Grains.Interfaces;
 using Sajet.Grains.Interfaces.Nodes;
+using Sajet.Grains.Placement;
 using Sajet.Grains.Workflow;
 
 namespace Sajet.Grains.Nodes;
@@ -37,13 +38,26 @@ public sealed class NodeState : WorkflowState
 
     public bool Registered { get; set; }
 
-    public int ReservedCores { get; set; }
+    /// <summary>
+    /// Capacity Sajet has promised on this node, by reservation key (a dedicated tenant's container or a shared
+    /// container). Only this grain's turns change it, one at a time, which is what keeps placements from overcommitting;
+    /// projected to <c>reservations</c> and the <c>nodes.reserved_*</c> sums after each write.
+    /// </summary>
+    public Dictionary<string, NodeReservation> Reservations { get; set; } = new(StringComparer.Ordinal);
 
-    public long ReservedMemoryMb { get; set; }
+    /// <summary>Live reservations kept in SQL before node grains owned them were read into <see cref="Reservations"/>.</summary>
+    public bool ReservationsImported { get; set; }
+}
 
-    public long ReservedDiskGb { get; set; }
+public sealed class NodeReservation
+{
+    public int Cores { get; set; }
 
-    public int ReservedContainers { get; set; }
+    public int MemoryMb { get; set; }
+
+    public int DiskGb { get; set; }
+
+    public DateTimeOffset At { get; set; }
 }
 
 /// <summary>
@@ -67,6 +81,10 @@ public sealed partial class NodeGrain(
     private IGrainTimer? _pollTimer;
     private TimeSpan _pollInterval;
 
+    // The last poll's figures, kept in memory for placement (nodes holds the same for pages); read from the row once
+    // per activation, then replaced by each successful poll.
+    private NodeMetrics? _metrics;
+
     protected override string GrainType => GrainTypes.Node;
 
     protected override string? Status => State.Health;
@@ -74,6 +92,12 @@ public sealed partial class NodeGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await base.OnActivateAsync(cancellationToken);
+        if (!State.ReservationsImported)
+        {
+            await ImportReservationsAsync(cancellationToken);
+        }
+
+        _metrics = await ReadMetricsAsync(cancellationToken);
         if (State.Registered)
         {
             StartPolling(TimeSpan.Zero, NodePollSettings.Default.PollInterval);
@@ -119,6 +143,72 @@ public sealed partial class NodeGrain(
     }
 
     public Task PollNowAsync() => PollAsync();
+
+    public Task<NodeLive> GetLiveAsync(string? reservationKey) => Task.FromResult(Live(reservationKey));
+
+    public Task<ReserveResult> ReserveAsync(PlacementRequest request, NodeRegistration registration, PlacementSettings settings) =>
+        TurnAsync("placement", request.ReservationKey, () =>
+        {
+            if (State.Reservations.ContainsKey(request.ReservationKey))
+            {
+                return Task.FromResult(new ReserveResult(true, Live(request.ReservationKey))); // A retried placement.
+            }
+
+            // The caller decided on a snapshot that may be stale by now; this turn is the only one that changes this
+            // node's reservations, so judging again here is what prevents overcommit.
+            if (!Placer.Judge(request, Live(null).ToSnapshot(registration, Context.Now), settings).Eligible)
+            {
+                return Task.FromResult(new ReserveResult(false, Live(null)));
+            }
+
+            State.Reservations[request.ReservationKey] = new NodeReservation
+            {
+                Cores = request.Cores, MemoryMb = request.MemoryMb, DiskGb = request.DiskGb, At = Context.Now,
+            };
+            Context.Project();
+            return Task.FromResult(new ReserveResult(true, Live(request.ReservationKey)));
+        });
+
+    public async Task<bool> ReleaseReservationAsync(string reservationKey)
+    {
+        if (!State.Reservations.ContainsKey(reservationKey))
+        {
+            return false;
+        }
+
+        return await TurnAsync("placement", reservationKey, () =>
+        {
+            var released = State.Reservations.Remove(reservationKey);
+            Context.Project();
+            return Task.FromResult(released);
+        });
+    }
+
+    public Task ReservationMovedAsync(string reservationKey, string toNode) => State.Reservations.ContainsKey(reservationKey)
+        ? TurnAsync("reconcile", () =>
+        {
+            State.Reservations.Remove(reservationKey);
+            Context.Project();
+            return Task.CompletedTask;
+        })
+        : Task.CompletedTask;
+
+    private NodeLive Live(string? reservationKey)
+    {
+        int cores = 0, containers = 0;
+        long memory = 0, disk = 0;
+        foreach (var r in State.Reservations.Values)
+        {
+            cores += r.Cores;
+            memory += r.MemoryMb;
+            disk += r.DiskGb;
+            containers++;
+        }
+
+        var m = _metrics ?? NodeMetrics.None;
+        return new NodeLive(State.Health, m.At, m.StoragePresent, m.TemplatePresent, m.Cores, m.MemoryBytes, m.DiskBytes, m.Cpu, m.MemoryUsed,
+            m.DiskUsed, cores, memory, disk, containers, reservationKey is not null && State.Reservations.ContainsKey(reservationKey));
+    }
 
     public Task<NodeHealth> GetHealthAsync() => Task.FromResult(new NodeHealth(State.Health, State.ConsecutiveFailures, State.LastError, State.Accepting));
 
@@ -195,6 +285,11 @@ public sealed partial class NodeGrain(
         }
 
         await TurnAsync("poll", () => ApplyPollAsync(target, poll, settings));
+        if (poll.Observation is { } o)
+        {
+            _metrics = new NodeMetrics(Clock.GetUtcNow(), o.StoragePresent, o.TemplatePresent, o.Cores, o.MemoryTotal, o.DiskTotal,
+                Math.Max(0, o.Cpu), o.MemoryUsed, o.DiskUsed);
+        }
     }
 
     /// <summary>Applies one poll inside the grain's turn, in the turn's transaction.</summary>
@@ -225,7 +320,7 @@ public sealed partial class NodeGrain(
             }
         }
 
-        // Containers first: a move locks both nodes' rows (in id order) before this node's row is updated below.
+        // Containers first: reservations follow moved containers before this poll's figures are written.
         await ReconcileAsync(conn, tx, target, o, ct);
 
         var row = await UpdateObservedAsync(conn, tx, id, o, ct);
@@ -257,19 +352,15 @@ public sealed partial class NodeGrain(
             Log.LogInformation("Node {Node} is online (was {Health})", id, before);
         }
 
+        // Released reservations announce themselves (the tenant that released tells the queue); a poll announces the
+        // node starting to accept, and an alert clearing (the node's own load fell).
         var accepting = !node.Maintenance && o.StoragePresent && o.TemplatePresent;
-        var released = node.ReservedCores < State.ReservedCores || node.ReservedMemoryMb < State.ReservedMemoryMb
-            || node.ReservedDiskGb < State.ReservedDiskGb || node.ReservedContainers < State.ReservedContainers;
-        if (accepting && (!State.Accepting || released || clearedResource))
+        if (accepting && (!State.Accepting || clearedResource))
         {
             Context.After(grains => grains.GetGrain<ICapacityGrain>(GrainTypes.WaitingQueue).CapacityChangedAsync(id));
         }
 
         State.Accepting = accepting;
-        State.ReservedCores = node.ReservedCores;
-        State.ReservedMemoryMb = node.ReservedMemoryMb;
-        State.ReservedDiskGb = node.ReservedDiskGb;
-        State.ReservedContainers = node.ReservedContainers;
     }
 
     private async Task ApplyFailureAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string error, NodePollSettings settings, CancellationToken ct)
@@ -303,19 +394,100 @@ public sealed partial class NodeGrain(
         Log.LogWarning("Node {Node} is offline after {Failures} failed polls", id, State.ConsecutiveFailures);
     }
 
+    // Absolute values from the state: applying it twice (after a crash between the state write and here) is harmless.
+    // A reservation another node took over (its container moved) is that node's row now, so it is left alone here.
+    private const string ProjectSql = """
+        UPDATE nodes SET health = @health, reserved_cores = @cores, reserved_memory_mb = @memory, reserved_disk_gb = @disk,
+            reserved_containers = cardinality(@keys), updated_at = now()
+        WHERE id = @id;
+        INSERT INTO reservations (key, node_id, cores, memory_mb, disk_gb, created_at)
+        SELECT k, @id, c, m, d, a FROM unnest(@keys, @rcores, @rmemory, @rdisk, @rat) AS u(k, c, m, d, a)
+        WHERE EXISTS (SELECT 1 FROM nodes WHERE id = @id)
+        ON CONFLICT (key) DO UPDATE SET node_id = EXCLUDED.node_id, cores = EXCLUDED.cores, memory_mb = EXCLUDED.memory_mb,
+            disk_gb = EXCLUDED.disk_gb, created_at = EXCLUDED.created_at, released_at = NULL
+        WHERE (reservations.node_id, reservations.cores, reservations.memory_mb, reservations.disk_gb, reservations.released_at)
+            IS DISTINCT FROM (EXCLUDED.node_id, EXCLUDED.cores, EXCLUDED.memory_mb, EXCLUDED.disk_gb, NULL::timestamptz);
+        UPDATE reservations SET released_at = now() WHERE node_id = @id AND released_at IS NULL AND NOT (key = ANY(@keys));
+        """;
+
     /// <summary>
-    /// nodes.health is this grain's read model, written with its history after the state write (so a page never shows a
-    /// health the history does not explain). Placement reads it; everything else in the row is the poll's domain data.
+    /// The grain's read models, written with its history after the state write (so a page never shows a health the
+    /// history does not explain): nodes.health, the nodes.reserved_* sums and the reservations rows. Everything else in
+    /// the row is the poll's domain data or the operator's registration.
     /// </summary>
     protected override async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
-        await using var cmd = new NpgsqlCommand("UPDATE nodes SET health = @health, updated_at = now() WHERE id = @id", connection, transaction);
+        var live = Live(null);
+        var reservations = State.Reservations.ToList();
+        await using var cmd = new NpgsqlCommand(ProjectSql, connection, transaction);
         cmd.Parameters.AddWithValue("id", Key);
         cmd.Parameters.AddWithValue("health", State.Health);
+        cmd.Parameters.AddWithValue("cores", live.ReservedCores);
+        cmd.Parameters.AddWithValue("memory", live.ReservedMemoryMb);
+        cmd.Parameters.AddWithValue("disk", live.ReservedDiskGb);
+        cmd.Parameters.AddWithValue("keys", reservations.Select(r => r.Key).ToArray());
+        cmd.Parameters.AddWithValue("rcores", reservations.Select(r => r.Value.Cores).ToArray());
+        cmd.Parameters.AddWithValue("rmemory", reservations.Select(r => r.Value.MemoryMb).ToArray());
+        cmd.Parameters.AddWithValue("rdisk", reservations.Select(r => r.Value.DiskGb).ToArray());
+        cmd.Parameters.AddWithValue("rat", reservations.Select(r => r.Value.At).ToArray());
         await cmd.ExecuteNonQueryAsync();
     }
 
-    private sealed record ObservedRow(bool Maintenance, int ReservedCores, long ReservedMemoryMb, long ReservedDiskGb, int ReservedContainers, string Health);
+    private const string ImportSql = "SELECT key, cores, memory_mb, disk_gb, created_at FROM reservations WHERE node_id = @id AND released_at IS NULL";
+
+    /// <summary>
+    /// Once per node grain: reservations that were kept only in SQL (before node grains owned them) become state, so an
+    /// upgraded installation keeps every promise it made.
+    /// </summary>
+    private async Task ImportReservationsAsync(CancellationToken ct)
+    {
+        var found = new Dictionary<string, NodeReservation>(StringComparer.Ordinal);
+        await using (var cmd = Db.CreateCommand(ImportSql))
+        {
+            cmd.Parameters.AddWithValue("id", Key);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                found[r.GetString(0)] = new NodeReservation { Cores = r.GetInt32(1), MemoryMb = r.GetInt32(2), DiskGb = r.GetInt32(3), At = r.GetFieldValue<DateTimeOffset>(4) };
+            }
+        }
+
+        await TurnAsync("system", () =>
+        {
+            foreach (var (key, reservation) in found)
+            {
+                State.Reservations.TryAdd(key, reservation);
+            }
+
+            State.ReservationsImported = true;
+            Context.Project();
+            return Task.CompletedTask;
+        });
+    }
+
+    private const string MetricsSql = """
+        SELECT metrics_at, storage_present, template_present, cores, memory_bytes, disk_bytes, cpu_used, memory_used, disk_used
+        FROM nodes WHERE id = @id AND metrics_at IS NOT NULL
+        """;
+
+    private async Task<NodeMetrics?> ReadMetricsAsync(CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand(MetricsSql);
+        cmd.Parameters.AddWithValue("id", Key);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct)
+            ? new NodeMetrics(r.GetFieldValue<DateTimeOffset>(0), r.GetBoolean(1), r.GetBoolean(2), r.GetInt32(3), r.GetInt64(4), r.GetInt64(5),
+                r.GetDouble(6), r.GetInt64(7), r.GetInt64(8))
+            : null;
+    }
+
+    private sealed record NodeMetrics(DateTimeOffset? At, bool StoragePresent, bool TemplatePresent, int Cores, long MemoryBytes, long DiskBytes,
+        double Cpu, long MemoryUsed, long DiskUsed)
+    {
+        public static readonly NodeMetrics None = new(null, false, false, 0, 0, 0, 0, 0, 0);
+    }
+
+    private sealed record ObservedRow(bool Maintenance, string Health);
 
     private const string UpdateObservedSql = """
         UPDATE nodes SET
@@ -325,7 +497,7 @@ public sealed partial class NodeGrain(
             pve_version = coalesce(@pve_version, pve_version), metrics_at = now(),
             last_error = NULL, updated_at = now()
         WHERE id = @id
-        RETURNING maintenance, reserved_cores, reserved_memory_mb, reserved_disk_gb, reserved_containers, health;
+        RETURNING maintenance, health;
         """;
 
     private const string InsertSampleSql = """
@@ -362,7 +534,7 @@ public sealed partial class NodeGrain(
         await using var r = await batch.ExecuteReaderAsync(ct);
         if (await r.ReadAsync(ct))
         {
-            row = new ObservedRow(r.GetBoolean(0), r.GetInt32(1), r.GetInt64(2), r.GetInt64(3), r.GetInt32(4), r.GetString(5));
+            row = new ObservedRow(r.GetBoolean(0), r.GetString(1));
         }
 
         return row;

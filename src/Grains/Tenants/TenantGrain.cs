@@ -258,8 +258,10 @@ public sealed class TenantGrain(
                 return;
             }
 
-            // A pinned placement is the operator's choice of node: it opens a container there rather than joining one.
-            if (pinnedNode is null)
+            // A pinned placement is the operator's choice of node: it opens a container there rather than joining one. So
+            // does a re-run of a turn that already reserved for a new container (cut off before its state write): its
+            // reservation is picked up below rather than left behind.
+            if (pinnedNode is null && await GrainFactory.GetGrain<IPlacementGrain>(0).FindAsync($"shared:{SharedHostname()}") is null)
             {
                 var join = await SharedSlots.DecideAsync(conn, tx, CancellationToken.None);
                 if (join.Container is { } c && await SharedSlots.JoinAsync(conn, tx, Context.Key, c.Hostname, CancellationToken.None))
@@ -273,12 +275,12 @@ public sealed class TenantGrain(
         }
 
         var shared = plan.Shared;
-        var hostname = shared ? $"s-{Guid.NewGuid().ToString("N")[..10]}" : $"t-{State.Subdomain}";
+        var hostname = shared ? SharedHostname() : $"t-{State.Subdomain}";
         var key = shared ? $"shared:{hostname}" : $"tenant:{Context.Key}";
         var request = shared
             ? new PlacementRequest(key, Options.SharedCores, Options.SharedMemoryMb, Options.SharedDiskGb, pinnedNode)
             : new PlacementRequest(key, plan.Cores, plan.MemoryMb, plan.DiskGb, pinnedNode);
-        var decision = await Placer.PlaceAsync(conn, tx, request, CancellationToken.None);
+        var decision = await GrainFactory.GetGrain<IPlacementGrain>(0).PlaceAsync(request);
         var why = decision.Nodes.Select(n => new { node = n.NodeId, eligible = n.Eligible, reason = n.Reason, score = n.Score });
         var summary = sharedWhy is null ? decision.Summary : $"{sharedWhy} {decision.Summary}";
         if (!decision.Placed)
@@ -310,6 +312,16 @@ public sealed class TenantGrain(
             shared ? $"{summary} Nuevo contenedor compartido {hostname}." : summary, data: why);
         ScheduleStep(TimeSpan.Zero);
         Context.Project();
+    }
+
+    /// <summary>
+    /// The name of the shared container this turn would open: derived from the tenant and its state version, so a turn
+    /// cut off after its reservation and run again asks for the same reservation key instead of leaving one behind.
+    /// </summary>
+    private string SharedHostname()
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{Context.Key}/{State.Version}"));
+        return $"s-{Convert.ToHexStringLower(hash)[..10]}";
     }
 
     /// <summary>The tenant holds a slot (just taken, or found again on a re-run): provisioning goes on from there.</summary>
@@ -783,12 +795,14 @@ public sealed class TenantGrain(
             return;
         }
 
-        var (conn, tx) = await Context.DbAsync();
+        // The node grain releases first, before this turn's transaction takes any lock: a re-run after a crash finds
+        // nothing held and releases nothing.
         if (State.ReservationKey is { } key)
         {
-            await Placer.ReleaseAsync(conn, tx, key, CancellationToken.None);
+            await GrainFactory.GetGrain<IPlacementGrain>(0).ReleaseAsync(key, State.NodeId);
         }
 
+        var (conn, tx) = await Context.DbAsync();
         if (State.Kind == "shared")
         {
             // Frees the slot once: a re-run of this turn finds no member row and frees nothing.

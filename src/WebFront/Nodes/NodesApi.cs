@@ -24,15 +24,6 @@ public static partial class NodesApi
 
     private const string TokenPurpose = NodeConstants.TokenSecretPurpose;
 
-    // Sizes to check per plan until the plans table (sql/0004) lands. Basic tenants share a container, so what must
-    // fit for them is a new shared container (TenantOptions.Shared*), unless one they can join has a free slot.
-    private static readonly Dictionary<string, CapacityRequestSize> PlanSizes = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["basic"] = new(4, 8192, 100, Shared: true),
-        ["pro"] = new(2, 4096, 50, Shared: false),
-        ["enterprise"] = new(4, 8192, 100, Shared: false),
-    };
-
     public static IServiceCollection AddNodes(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSajetDatabase(configuration);
@@ -304,20 +295,27 @@ public static partial class NodesApi
         return TypedResults.Ok(new NodeMetrics(latest, samples, alerts, drift));
     }
 
+    /// <summary>
+    /// Whether a plan (or a size) fits now, with every node's verdict: the placement grain answers, from the node grains'
+    /// live figures, so this is the answer a placement would give. A shared plan's size is a new shared container's.
+    /// </summary>
     public static async Task<Results<Ok<CapacityCheck>, ValidationProblem>> CheckCapacityAsync(
-        string? plan, string? cores, string? memoryMb, string? diskGb, NpgsqlDataSource db, CancellationToken ct)
+        string? plan, string? cores, string? memoryMb, string? diskGb, NpgsqlDataSource db, IGrainFactory grains, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         CapacityRequestSize? size = null;
+        PlacementOutcome? decision = null;
+        var placement = grains.GetGrain<IPlacementGrain>(0);
         if (plan is not null)
         {
-            if (PlanSizes.TryGetValue(plan, out var planned))
+            if (plan.Length <= 64 && await placement.CheckPlanAsync(plan) is { } planned)
             {
-                size = planned;
+                size = new CapacityRequestSize(planned.Cores, planned.MemoryMb, planned.DiskGb, planned.Shared);
+                decision = planned.Outcome;
             }
             else
             {
-                errors["plan"] = [$"Plan desconocido '{plan}': use basic, pro o enterprise."];
+                errors["plan"] = [$"Plan desconocido '{(plan.Length <= 64 ? plan : plan[..64] + "…")}': use basic, pro o enterprise."];
             }
         }
         else
@@ -341,7 +339,7 @@ public static partial class NodesApi
             return TypedResults.ValidationProblem(errors, title: "La consulta de capacidad no es válida.");
         }
 
-        var decision = await Placer.CheckAsync(db, new PlacementRequest("check-capacity", size.Cores, size.MemoryMb, size.DiskGb), ct);
+        decision ??= await placement.CheckAsync(new PlacementRequest("check-capacity", size.Cores, size.MemoryMb, size.DiskGb));
         var verdicts = decision.Nodes.Select(v => new CapacityVerdict(v.NodeId, v.Eligible, v.Reason, v.Score)).ToList();
         if (!size.Shared)
         {

@@ -60,11 +60,11 @@ public class NodeHealthTests(NodesFixture f) : IClassFixture<NodesFixture>
         Assert.Equal(1, await f.ScalarAsync<long>("SELECT count(*) FROM grain_events WHERE grain_type = 'node' AND grain_key = 'hl-1' AND from_state = 'online' AND to_state = 'offline'"));
         Assert.Equal("offline", (await f.Silo.Grains.GetGrain<INodeGrain>("hl-1").GetHealthAsync()).Health);
 
-        var check = await Placer.CheckAsync(f.Data, new PlacementRequest("probe", 1, 1024, 10), CancellationToken.None);
+        var check = await f.Silo.Grains.GetGrain<IPlacementGrain>(0).CheckAsync(new PlacementRequest("probe", 1, 1024, 10));
         Assert.Contains(check.Nodes, v => v.NodeId == "hl-1" && !v.Eligible && v.Reason == "Nodo fuera de línea.");
         for (var i = 0; i < 4; i++)
         {
-            var placed = await f.Silo.Grains.GetGrain<IPlacingGrain>($"hl-t{i}").PlaceAsync(new PlacementRequest($"hl-t{i}", 1, 1024, 10));
+            var placed = await f.Silo.Grains.GetGrain<IPlacementGrain>(0).PlaceAsync(new PlacementRequest($"hl-t{i}", 1, 1024, 10));
             Assert.True(placed.Placed);
             Assert.NotEqual("hl-1", placed.NodeId);
         }

@@ -54,43 +54,6 @@ public sealed class LogCapture : ILoggerProvider
     }
 }
 
-/// <summary>Places inside a grain call, the way the tenant grain does: in its turn, in the turn's transaction.</summary>
-public interface IPlacingGrain : IGrainWithStringKey
-{
-    Task<PlacedDecision> PlaceAsync(PlacementRequest request);
-}
-
-/// <summary>A placement decision as it travels back to the test (the placer's own list of verdicts is lazily formatted).</summary>
-[GenerateSerializer]
-public sealed record PlacedDecision([property: Id(0)] bool Placed, [property: Id(1)] string? NodeId, [property: Id(2)] string Summary,
-    [property: Id(3)] IReadOnlyList<PlacedVerdict> Nodes)
-{
-    public static PlacedDecision From(PlacementDecision d) =>
-        new(d.Placed, d.NodeId, d.Summary, [.. d.Nodes.Select(n => new PlacedVerdict(n.NodeId, n.Eligible, n.Reason, n.Score))]);
-}
-
-[GenerateSerializer]
-public sealed record PlacedVerdict([property: Id(0)] string NodeId, [property: Id(1)] bool Eligible, [property: Id(2)] string Reason, [property: Id(3)] double? Score);
-
-public sealed class PlacingState : WorkflowState
-{
-    public string? Node { get; set; }
-}
-
-public sealed class PlacingGrain([PersistentState("placing")] IPersistentState<PlacingState> store, IServiceProvider services)
-    : WorkflowGrain<PlacingState>(store, services), IPlacingGrain
-{
-    protected override string GrainType => "placing";
-
-    public Task<PlacedDecision> PlaceAsync(PlacementRequest request) => TurnAsync("test", null, async () =>
-    {
-        var (conn, tx) = await Context.DbAsync();
-        var decision = await Placer.PlaceAsync(conn, tx, request, CancellationToken.None);
-        State.Node = decision.NodeId;
-        return PlacedDecision.From(decision);
-    });
-}
-
 /// <summary>An in-process silo running the real grains, with its own connection pool, as a separate process would have.</summary>
 public sealed class NodeSilo : IAsyncDisposable
 {
@@ -139,7 +102,8 @@ public sealed class NodesApiHost : IAsyncDisposable
 
     public HttpClient Anonymous { get; }
 
-    public static async Task<NodesApiHost> StartAsync(string connectionString, LogCapture logs)
+    /// <summary>The node API on its own host; its grain calls (the capacity check) go to <paramref name="grains"/>, as the web front's cluster client's would.</summary>
+    public static async Task<NodesApiHost> StartAsync(string connectionString, LogCapture logs, IGrainFactory grains)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -153,6 +117,7 @@ public sealed class NodesApiHost : IAsyncDisposable
         builder.Services.AddAuthentication(HeaderAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
         builder.Services.AddAuthorizationBuilder().AddPolicy(NodesApi.AdminPolicy, p => p.RequireRole("admin"));
         builder.Services.AddNodes(builder.Configuration);
+        builder.Services.AddSingleton(grains);
         var app = builder.Build();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -211,7 +176,7 @@ public sealed class NodesFixture : IAsyncLifetime
             UPDATE settings SET value = '2' WHERE key = 'nodes.offline_after_failures';
             """);
         Silo = await NodeSilo.StartAsync(Db.ConnectionString, Logs);
-        Api = await NodesApiHost.StartAsync(Db.ConnectionString, Logs);
+        Api = await NodesApiHost.StartAsync(Db.ConnectionString, Logs, Silo.Grains);
     }
 
     public async Task DisposeAsync()

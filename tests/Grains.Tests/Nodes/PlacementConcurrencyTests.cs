@@ -25,7 +25,7 @@ public class PlacementConcurrencyTests(NodesFixture f) : IClassFixture<NodesFixt
         var silos = new[] { f.Silo.Grains, other.Grains };
 
         var decisions = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() =>
-            silos[i % 2].GetGrain<IPlacingGrain>($"cc-{i}").PlaceAsync(Request(i)))));
+            silos[i % 2].GetGrain<IPlacementGrain>(0).PlaceAsync(Request(i)))));
 
         var placed = decisions.Count(d => d.Placed);
         Assert.InRange(placed, 3, 199);
@@ -69,13 +69,13 @@ public class PlacementConcurrencyTests(NodesFixture f) : IClassFixture<NodesFixt
         }
 
         // Full: one more small request is refused, with a reason for every node.
-        var last = await f.Silo.Grains.GetGrain<IPlacingGrain>("cc-last").PlaceAsync(new PlacementRequest("cc-tenant-last", 4, 8192, 100));
+        var last = await f.Silo.Grains.GetGrain<IPlacementGrain>(0).PlaceAsync(new PlacementRequest("cc-tenant-last", 4, 8192, 100));
         Assert.False(last.Placed);
         Assert.Equal(3, last.Nodes.Count(v => !v.Eligible && v.Reason.Length > 0));
 
         // The same key again gets its node back without reserving twice.
         var first = decisions.Select((d, i) => (d, i)).First(x => x.d.Placed);
-        var again = await other.Grains.GetGrain<IPlacingGrain>($"cc-{first.i}").PlaceAsync(Request(first.i));
+        var again = await other.Grains.GetGrain<IPlacementGrain>(0).PlaceAsync(Request(first.i));
         Assert.Equal(first.d.NodeId, again.NodeId);
         Assert.Equal(placed, await f.ScalarAsync<long>("SELECT count(*) FROM reservations WHERE key LIKE 'cc-tenant-%' AND released_at IS NULL"));
     }

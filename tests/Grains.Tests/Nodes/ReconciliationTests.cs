@@ -26,6 +26,8 @@ public class ReconciliationTests(NodesFixture f) : IClassFixture<NodesFixture>
         sim.Cluster.MoveContainer(vmid, "pve2");
         await NodesFixture.UntilAsync(async () => await f.ScalarAsync<string>("SELECT node_id FROM containers WHERE vmid = 5101") == "rc-2", "move followed");
         Assert.Equal(1, await f.ScalarAsync<long>("SELECT count(*) FROM container_drift WHERE vmid = 5101 AND kind = 'moved' AND node_id = 'rc-2' AND resolved_at IS NOT NULL"));
+        // The reservation follows in the node grains' own turns (the new node takes it over, then the old one drops it).
+        await NodesFixture.UntilAsync(async () => await f.ScalarAsync<int>("SELECT reserved_containers FROM nodes WHERE id = 'rc-1'") == 0, "old node dropped the reservation");
         Assert.Equal("rc-2", await f.ScalarAsync<string>("SELECT node_id FROM reservations WHERE key = 'tenant-move'"));
         Assert.Equal(0, await f.ScalarAsync<int>("SELECT reserved_containers FROM nodes WHERE id = 'rc-1'"));
         Assert.Equal(4096, await f.ScalarAsync<long>("SELECT reserved_memory_mb FROM nodes WHERE id = 'rc-2'"));

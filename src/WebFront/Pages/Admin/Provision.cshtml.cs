@@ -16,7 +16,7 @@ namespace Sajet.WebFront.Pages.Admin;
 /// The capacity wizard: does a plan fit now, where, and why not on each node (the API's check-capacity); and the
 /// waiting queue, oldest first, with the operator's resolutions for each tenant.
 /// </summary>
-public sealed class ProvisionModel(NpgsqlDataSource db, GrainOutbox grains, AuditLog audit) : PageModel
+public sealed class ProvisionModel(NpgsqlDataSource db, GrainOutbox grains, IGrainFactory cluster, AuditLog audit) : PageModel
 {
     // Why each tenant is waiting: the reason of the event that last moved it into the queue.
     private const string WaitReasonsSql = """
@@ -51,7 +51,7 @@ public sealed class ProvisionModel(NpgsqlDataSource db, GrainOutbox grains, Audi
         Nodes = (await NodesApi.ListAsync(db, ct)).Value ?? [];
         if (!string.IsNullOrWhiteSpace(Plan))
         {
-            var result = (await NodesApi.CheckCapacityAsync(Plan, null, null, null, db, ct)).Result;
+            var result = (await NodesApi.CheckCapacityAsync(Plan, null, null, null, db, cluster, ct)).Result;
             Check = (result as Microsoft.AspNetCore.Http.HttpResults.Ok<CapacityCheck>)?.Value;
             CheckError = AdminFormat.ErrorOf(result);
         }

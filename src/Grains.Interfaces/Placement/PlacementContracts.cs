@@ -1,0 +1,103 @@
+namespace Sajet.Grains.Placement;
+
+/// <summary>
+/// Chooses nodes across the cluster's node grains: reads the registry and settings, asks every node grain what it has
+/// live, decides with <see cref="Placer.Decide"/> and reserves on the chosen node grain, whose single-threaded turn
+/// rechecks the fit (so concurrent placements from any number of silos never overcommit). Stateless: one per silo
+/// (and more under load), run beside its caller.
+/// </summary>
+[Alias("sajet.placement")]
+public interface IPlacementGrain : IGrainWithIntegerKey
+{
+    /// <summary>Decides and reserves under <see cref="PlacementRequest.ReservationKey"/> (idempotent: a key already held returns its node).</summary>
+    [Alias("place")]
+    Task<PlacementOutcome> PlaceAsync(PlacementRequest request);
+
+    /// <summary>Whether the request fits now, where, and why for every node; reserves nothing.</summary>
+    [Alias("check")]
+    Task<PlacementOutcome> CheckAsync(PlacementRequest request);
+
+    /// <summary>
+    /// What a plan needs from a node and whether that fits now: a dedicated plan its own size, a shared plan the size of
+    /// a new shared container (the silo's Tenants:Shared* options). Null when the plan does not exist.
+    /// </summary>
+    [Alias("check-plan")]
+    Task<PlanPlacementCheck?> CheckPlanAsync(string planId);
+
+    /// <summary>The node holding a live reservation under this key, or null.</summary>
+    [Alias("find")]
+    Task<string?> FindAsync(string reservationKey);
+
+    /// <summary>Releases the reservation wherever it is (tries <paramref name="likelyNode"/> first); returns its node, or null when none was live.</summary>
+    [Alias("release")]
+    Task<string?> ReleaseAsync(string reservationKey, string? likelyNode);
+}
+
+/// <summary>A placement's answer as it travels between grains and to the web front: every node's verdict formatted.</summary>
+[GenerateSerializer, Immutable, Alias("sajet.PlacementOutcome")]
+public sealed record PlacementOutcome(
+    [property: Id(0)] bool Placed,
+    [property: Id(1)] string? NodeId,
+    [property: Id(2)] string Summary,
+    [property: Id(3)] IReadOnlyList<VerdictView> Nodes)
+{
+    public static PlacementOutcome From(PlacementDecision d) =>
+        new(d.Placed, d.NodeId, d.Summary, [.. d.Nodes.Select(n => new VerdictView(n.NodeId, n.Eligible, n.Reason, n.Score))]);
+}
+
+[GenerateSerializer, Immutable, Alias("sajet.VerdictView")]
+public sealed record VerdictView(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] bool Eligible,
+    [property: Id(2)] string Reason,
+    [property: Id(3)] double? Score);
+
+/// <summary>What the operator set for a node in the registry (the <c>nodes</c> row the web front writes).</summary>
+[GenerateSerializer, Immutable, Alias("sajet.NodeRegistration")]
+public sealed record NodeRegistration(
+    [property: Id(0)] string Id,
+    [property: Id(1)] bool Maintenance,
+    [property: Id(2)] string Storage,
+    [property: Id(3)] double CpuOvercommit,
+    [property: Id(4)] int MaxContainers);
+
+/// <summary>What a node grain knows live: health and metrics from its last poll, and the reservations in its state.</summary>
+[GenerateSerializer, Immutable, Alias("sajet.NodeLive")]
+public sealed record NodeLive(
+    [property: Id(0)] string Health,
+    [property: Id(1)] DateTimeOffset? MetricsAt,
+    [property: Id(2)] bool StoragePresent,
+    [property: Id(3)] bool TemplatePresent,
+    [property: Id(4)] int Cores,
+    [property: Id(5)] long MemoryBytes,
+    [property: Id(6)] long DiskBytes,
+    [property: Id(7)] double CpuUsed,
+    [property: Id(8)] long MemoryUsed,
+    [property: Id(9)] long DiskUsed,
+    [property: Id(10)] int ReservedCores,
+    [property: Id(11)] long ReservedMemoryMb,
+    [property: Id(12)] long ReservedDiskGb,
+    [property: Id(13)] int ReservedContainers,
+    [property: Id(14)] bool HoldsKey)
+{
+    /// <summary>The node as the pure decision sees it: the operator's registry entry with the grain's live figures.</summary>
+    public NodeSnapshot ToSnapshot(NodeRegistration r, DateTimeOffset now) => new(
+        r.Id, Health, r.Maintenance, MetricsAt is { } at ? (now - at).TotalSeconds : null, StoragePresent, TemplatePresent, r.Storage,
+        Cores, r.CpuOvercommit, MemoryBytes, DiskBytes, CpuUsed, MemoryUsed, DiskUsed, r.MaxContainers,
+        ReservedCores, ReservedMemoryMb, ReservedDiskGb, ReservedContainers);
+}
+
+/// <summary>A node grain's answer to a reservation: taken (or already held under the key), or refused with the node as it is now.</summary>
+[GenerateSerializer, Immutable, Alias("sajet.ReserveResult")]
+public sealed record ReserveResult(
+    [property: Id(0)] bool Reserved,
+    [property: Id(1)] NodeLive Live);
+
+/// <summary>A plan's placement check: the size that must fit (a shared plan's is a new shared container) and the answer.</summary>
+[GenerateSerializer, Immutable, Alias("sajet.PlanPlacementCheck")]
+public sealed record PlanPlacementCheck(
+    [property: Id(0)] int Cores,
+    [property: Id(1)] int MemoryMb,
+    [property: Id(2)] int DiskGb,
+    [property: Id(3)] bool Shared,
+    [property: Id(4)] PlacementOutcome Outcome);
