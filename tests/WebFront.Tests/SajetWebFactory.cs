@@ -18,6 +18,7 @@ public sealed class SajetWebFactory(TestDatabase db, IReadOnlyDictionary<string,
 {
     public const string AdminLogin = "root-admin";
     public const string AdminPassword = "correct horse battery staple";
+    public const string JwtSecretKey = "test-secret-key-test-secret-key-0123456789";
 
     public TestDatabase Db => db;
 
@@ -27,7 +28,7 @@ public sealed class SajetWebFactory(TestDatabase db, IReadOnlyDictionary<string,
     {
         builder.UseSetting("DATABASE_URL", db.ConnectionString);
         builder.UseSetting("Runtime:RunSilo", "false");
-        builder.UseSetting("JWT_SECRET_KEY", "test-secret-key-test-secret-key-0123456789");
+        builder.UseSetting("JWT_SECRET_KEY", JwtSecretKey);
         builder.UseSetting("ADMIN_USERNAME", AdminLogin);
         builder.UseSetting("ADMIN_PASSWORD", AdminPassword);
         builder.UseSetting("Audit:Directory", AuditDirectory);

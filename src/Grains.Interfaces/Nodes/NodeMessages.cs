@@ -77,17 +77,19 @@ public sealed record NodeHealth(
 [Alias("sajet.container")]
 public interface IContainerGrain : IGrainWithStringKey
 {
+    // Sent through the outbox by the node grain that saw it (the command id makes a repeated delivery harmless).
+
     /// <summary>HA (or an operator) moved it to another node.</summary>
     [Alias("moved")]
-    Task MovedAsync(string fromNode, string toNode);
+    Task MovedAsync(Guid commandId, string fromNode, string toNode);
 
     /// <summary>It no longer shows anywhere in the cluster.</summary>
     [Alias("missing")]
-    Task MissingAsync(string nodeId);
+    Task MissingAsync(Guid commandId, string nodeId);
 
     /// <summary>It shows in the cluster again after having gone missing.</summary>
     [Alias("found")]
-    Task FoundAsync(string nodeId);
+    Task FoundAsync(Guid commandId, string nodeId);
 
     /// <summary>"present" or "missing".</summary>
     [Alias("presence")]

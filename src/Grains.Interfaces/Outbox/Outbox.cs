@@ -33,6 +33,17 @@ public sealed record OutboxCommand(Guid Id, string GrainType, string GrainKey, s
 
     public static OutboxCommand NodeRemoved(string nodeId) => Create(GrainTypes.Node, nodeId, OutboxKinds.NodeRemoved, new { });
 
+    public static OutboxCommand ContainerMoved(int vmid, string fromNode, string toNode) =>
+        Create(GrainTypes.Container, Vmid(vmid), OutboxKinds.ContainerMoved, new ContainerMoved(fromNode, toNode));
+
+    public static OutboxCommand ContainerMissing(int vmid, string nodeId) =>
+        Create(GrainTypes.Container, Vmid(vmid), OutboxKinds.ContainerMissing, new ContainerSeen(nodeId));
+
+    public static OutboxCommand ContainerFound(int vmid, string nodeId) =>
+        Create(GrainTypes.Container, Vmid(vmid), OutboxKinds.ContainerFound, new ContainerSeen(nodeId));
+
+    private static string Vmid(int vmid) => vmid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     public T Payload<T>() => JsonSerializer.Deserialize<T>(PayloadJson, Json)
         ?? throw new InvalidOperationException($"Outbox command {Id} ({Kind}) has no payload");
 
@@ -52,7 +63,18 @@ public static class OutboxKinds
     public const string NodeRegistered = "node.registered";
     public const string NodeChanged = "node.changed";
     public const string NodeRemoved = "node.removed";
+    public const string ContainerMoved = "container.moved";
+    public const string ContainerMissing = "container.missing";
+    public const string ContainerFound = "container.found";
 }
+
+/// <summary>A node's poll found the container on another node (HA or an operator moved it).</summary>
+[GenerateSerializer, Immutable, Alias("sajet.ContainerMoved")]
+public sealed record ContainerMoved([property: Id(0)] string FromNode, [property: Id(1)] string ToNode);
+
+/// <summary>A node's poll no longer finds the container in the cluster, or finds it again (on <see cref="NodeId"/>).</summary>
+[GenerateSerializer, Immutable, Alias("sajet.ContainerSeen")]
+public sealed record ContainerSeen([property: Id(0)] string NodeId);
 
 /// <summary>The web front's side of the outbox: writes commands (in the caller's transaction when given) and wakes the silos.</summary>
 public sealed class GrainOutbox(NpgsqlDataSource db, OutboxWaker waker)

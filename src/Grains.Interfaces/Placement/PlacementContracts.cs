@@ -101,3 +101,43 @@ public sealed record PlanPlacementCheck(
     [property: Id(2)] int DiskGb,
     [property: Id(3)] bool Shared,
     [property: Id(4)] PlacementOutcome Outcome);
+
+/// <summary>
+/// Places tenants of shared plans, one at a time (one activation, key 0): joins a shared container with a free slot,
+/// or reserves a node for a new one and opens it. Taking turns is what keeps concurrent Basic signups from each finding
+/// no room in a container another is still creating and each opening their own; a grain's turn does it without any
+/// caller holding a database connection while it waits.
+/// </summary>
+[Alias("sajet.shared-placement")]
+public interface ISharedPlacementGrain : IGrainWithIntegerKey
+{
+    [Alias("place")]
+    Task<SharedPlacement> PlaceAsync(SharedPlacementRequest request);
+}
+
+/// <summary>
+/// A shared placement for <see cref="TenantId"/>: <see cref="NewContainer"/> is the reservation a new container would
+/// take (its key names the container, derived by the tenant so a repeated request asks for the same one).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sajet.SharedPlacementRequest")]
+public sealed record SharedPlacementRequest(
+    [property: Id(0)] string TenantId,
+    [property: Id(1)] string NewHostname,
+    [property: Id(2)] PlacementRequest NewContainer,
+    [property: Id(3)] int Slots);
+
+/// <summary>
+/// Where the tenant's database goes: a slot it holds (<see cref="Hostname"/> on <see cref="NodeId"/>; created by it when
+/// <see cref="Creator"/>), or nowhere yet (<see cref="Placed"/> false, the node verdicts in <see cref="Outcome"/>).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sajet.SharedPlacement")]
+public sealed record SharedPlacement(
+    [property: Id(0)] bool Placed,
+    [property: Id(1)] string? Hostname,
+    [property: Id(2)] string? NodeId,
+    [property: Id(3)] int? Vmid,
+    [property: Id(4)] string? Status,
+    [property: Id(5)] bool Creator,
+    [property: Id(6)] bool Resumed,
+    [property: Id(7)] string Reason,
+    [property: Id(8)] PlacementOutcome? Outcome);

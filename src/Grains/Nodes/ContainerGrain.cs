@@ -29,7 +29,7 @@ public sealed class ContainerGrain(
 
     protected override string? Status => State.Presence;
 
-    public Task MovedAsync(string fromNode, string toNode) => TurnAsync("reconcile", () =>
+    public Task MovedAsync(Guid commandId, string fromNode, string toNode) => CommandAsync(commandId, "reconcile", () =>
     {
         State.NodeId = toNode;
         Context.Record(State.Presence, State.Presence, $"Movido de {fromNode} a {toNode} fuera de Sajet (p. ej. por HA).",
@@ -37,7 +37,7 @@ public sealed class ContainerGrain(
         return Task.CompletedTask;
     });
 
-    public Task MissingAsync(string nodeId) => TurnAsync("reconcile", () =>
+    public Task MissingAsync(Guid commandId, string nodeId) => CommandAsync(commandId, "reconcile", () =>
     {
         var before = State.Presence;
         State.Presence = "missing";
@@ -48,7 +48,7 @@ public sealed class ContainerGrain(
 
     public Task<string> GetPresenceAsync() => Task.FromResult(State.Presence);
 
-    public Task FoundAsync(string nodeId) => TurnAsync("reconcile", () =>
+    public Task FoundAsync(Guid commandId, string nodeId) => CommandAsync(commandId, "reconcile", () =>
     {
         var was = State.Presence;
         State.Presence = "present";

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using Sajet.Grains.Interfaces.Nodes;
+using Sajet.Grains.Interfaces.Outbox;
 
 namespace Sajet.Grains.Nodes;
 
@@ -98,9 +99,6 @@ public sealed partial class NodeGrain
         }
     }
 
-    private static IContainerGrain ContainerGrainOf(IGrainFactory grains, int vmid) =>
-        grains.GetGrain<IContainerGrain>(vmid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
     private async Task ReconcileAsync(NpgsqlConnection conn, NpgsqlTransaction tx, NodeTarget target, NodeObservation o, CancellationToken ct)
     {
         var id = Context.Key;
@@ -130,8 +128,7 @@ public sealed partial class NodeGrain
                 await move.ExecuteNonQueryAsync(ct);
             }
 
-            var (movedVmid, movedFrom) = (vmid, from);
-            Context.After(grains => ContainerGrainOf(grains, movedVmid).MovedAsync(movedFrom, id));
+            await Context.SendAsync(OutboxCommand.ContainerMoved(vmid, from, id));
             Log.LogInformation("Container {Vmid} moved from node {From} to node {Node} outside Sajet", vmid, from, id);
         }
 
@@ -162,8 +159,7 @@ public sealed partial class NodeGrain
             await r.CloseAsync();
             foreach (var vmid in missing)
             {
-                var missingVmid = vmid;
-                Context.After(grains => ContainerGrainOf(grains, missingVmid).MissingAsync(id));
+                await Context.SendAsync(OutboxCommand.ContainerMissing(vmid, id));
                 Log.LogWarning("Container {Vmid} of node {Node} is missing from the cluster", vmid, id);
             }
         }
@@ -181,8 +177,7 @@ public sealed partial class NodeGrain
             await r.CloseAsync();
             foreach (var vmid in found)
             {
-                var foundVmid = vmid;
-                Context.After(grains => ContainerGrainOf(grains, foundVmid).FoundAsync(id));
+                await Context.SendAsync(OutboxCommand.ContainerFound(vmid, id));
             }
         }
 

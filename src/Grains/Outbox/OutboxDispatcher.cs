@@ -144,10 +144,15 @@ public sealed class OutboxDispatcher(NpgsqlDataSource db, IGrainFactory grains, 
         OutboxKinds.NodeRegistered => grains.GetGrain<Interfaces.Nodes.INodeGrain>(c.GrainKey).RegisteredAsync(c.Id),
         OutboxKinds.NodeChanged => grains.GetGrain<Interfaces.Nodes.INodeGrain>(c.GrainKey).ChangedAsync(c.Id),
         OutboxKinds.NodeRemoved => grains.GetGrain<Interfaces.Nodes.INodeGrain>(c.GrainKey).RemovedAsync(c.Id),
+        OutboxKinds.ContainerMoved => Container(c).MovedAsync(c.Id, c.Payload<ContainerMoved>().FromNode, c.Payload<ContainerMoved>().ToNode),
+        OutboxKinds.ContainerMissing => Container(c).MissingAsync(c.Id, c.Payload<ContainerSeen>().NodeId),
+        OutboxKinds.ContainerFound => Container(c).FoundAsync(c.Id, c.Payload<ContainerSeen>().NodeId),
         _ => throw new InvalidOperationException($"Unknown outbox command kind '{c.Kind}'"),
     };
 
     private ITenantGrain Tenant(OutboxCommand c) => grains.GetGrain<ITenantGrain>(c.GrainKey);
+
+    private Interfaces.Nodes.IContainerGrain Container(OutboxCommand c) => grains.GetGrain<Interfaces.Nodes.IContainerGrain>(c.GrainKey);
 
     private async Task FailAsync(Guid id, TimeSpan delay, string error)
     {

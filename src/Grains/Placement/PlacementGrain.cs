@@ -25,8 +25,11 @@ namespace Sajet.Grains.Placement;
  again by the same decision, so the loop ends within one round per node.
 */
 
-/// <summary>The cluster-wide placement: gathers node grains' live figures, decides, and reserves on the chosen node grain.</summary>
-[StatelessWorker]
+/// <summary>
+/// The cluster-wide placement: gathers node grains' live figures, decides, and reserves on the chosen node grain.
+/// Reentrant: it keeps no state, and a placement waiting on node grains must not hold up the others queued here.
+/// </summary>
+[StatelessWorker, Reentrant]
 public sealed class PlacementGrain(NpgsqlDataSource db, TimeProvider clock, IOptions<TenantOptions> tenants, ILogger<PlacementGrain> log)
     : Grain, IPlacementGrain
 {

@@ -234,83 +234,63 @@ public sealed class TenantGrain(
 
     private async Task PlaceAsync(string? pinnedNode)
     {
-        var (conn, tx) = await Context.DbAsync();
         if (State.Status != TenantStatus.Placing)
         {
             await MoveAsync(TenantStatus.Placing, pinnedNode is null ? "Buscando un nodo" : $"Buscando sitio en {pinnedNode}");
         }
 
-        var plan = await ReadPlanAsync(conn, tx);
+        // No connection is held from here to the end of the placement: the grains asked below write through their own.
+        var plan = await ReadPlanOutsideAsync(CancellationToken.None);
         ResetPlacement();
-        string? sharedWhy = null;
         if (plan.Shared)
         {
-            // Shared placements take turns: otherwise concurrent Basic signups each find no room in a container another
-            // is still creating, and each creates its own. Held to commit; dedicated placements never take it.
-            await using var turn = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('sajet.shared-placement'))", conn, tx);
-            await turn.ExecuteNonQueryAsync();
-
-            // A turn commits its SQL before the grain's state: after a crash between the two the placement runs again
-            // and must find the slot it took, not take a second one (or open a second container).
-            if (await SharedSlots.CurrentAsync(conn, tx, Context.Key, CancellationToken.None) is { } held)
+            var hostname = SharedHostname();
+            var shared = await GrainFactory.GetGrain<ISharedPlacementGrain>(0).PlaceAsync(new SharedPlacementRequest(Context.Key, hostname,
+                new PlacementRequest($"shared:{hostname}", Options.SharedCores, Options.SharedMemoryMb, Options.SharedDiskGb, pinnedNode), Options.SharedSlots));
+            if (shared.Placed)
             {
-                SharedSlotTaken(held, $"Se retoma la plaza ya tomada en el contenedor compartido {held.Hostname} (nodo {held.NodeId}).");
-                return;
+                SharedSlotTaken(new SharedMembership(shared.Hostname!, shared.NodeId!, shared.Vmid, shared.Status ?? "creating", shared.Creator), shared.Reason,
+                    shared.Outcome is { } placed ? Why(placed) : null);
+            }
+            else
+            {
+                WaitForCapacity(shared.Reason, shared.Outcome!);
             }
 
-            // A pinned placement is the operator's choice of node: it opens a container there rather than joining one. So
-            // does a re-run of a turn that already reserved for a new container (cut off before its state write): its
-            // reservation is picked up below rather than left behind.
-            if (pinnedNode is null && await GrainFactory.GetGrain<IPlacementGrain>(0).FindAsync($"shared:{SharedHostname()}") is null)
-            {
-                var join = await SharedSlots.DecideAsync(conn, tx, CancellationToken.None);
-                if (join.Container is { } c && await SharedSlots.JoinAsync(conn, tx, Context.Key, c.Hostname, CancellationToken.None))
-                {
-                    SharedSlotTaken(new SharedMembership(c.Hostname, c.NodeId, c.Vmid, c.Status, Creator: false), join.Reason);
-                    return;
-                }
-
-                sharedWhy = join.Reason;
-            }
+            return;
         }
 
-        var shared = plan.Shared;
-        var hostname = shared ? SharedHostname() : $"t-{State.Subdomain}";
-        var key = shared ? $"shared:{hostname}" : $"tenant:{Context.Key}";
-        var request = shared
-            ? new PlacementRequest(key, Options.SharedCores, Options.SharedMemoryMb, Options.SharedDiskGb, pinnedNode)
-            : new PlacementRequest(key, plan.Cores, plan.MemoryMb, plan.DiskGb, pinnedNode);
-        var decision = await GrainFactory.GetGrain<IPlacementGrain>(0).PlaceAsync(request);
-        var why = decision.Nodes.Select(n => new { node = n.NodeId, eligible = n.Eligible, reason = n.Reason, score = n.Score });
-        var summary = sharedWhy is null ? decision.Summary : $"{sharedWhy} {decision.Summary}";
+        var key = $"tenant:{Context.Key}";
+        var decision = await GrainFactory.GetGrain<IPlacementGrain>(0).PlaceAsync(new PlacementRequest(key, plan.Cores, plan.MemoryMb, plan.DiskGb, pinnedNode));
         if (!decision.Placed)
         {
-            State.WaitingSince ??= Context.Now;
-            State.Status = TenantStatus.WaitingForCapacity;
-            Context.Record(TenantStatus.Placing, TenantStatus.WaitingForCapacity, summary, data: why);
-            Context.Schedule(WaitingReminder, Options.WaitingRecheck, 1000);
-            Context.Project();
+            WaitForCapacity(decision.Summary, decision);
             return;
         }
 
         State.NodeId = decision.NodeId;
-        State.Hostname = hostname;
+        State.Hostname = $"t-{State.Subdomain}";
         State.ReservationKey = key;
-        State.Kind = shared ? "shared" : "dedicated";
+        State.Kind = "dedicated";
         State.WaitingSince = null;
         Context.Unschedule(WaitingReminder);
-        if (shared)
-        {
-            State.SharedCreator = true;
-            await SharedSlots.CreateAsync(conn, tx, hostname, decision.NodeId!, Options.SharedSlots, Context.Key, CancellationToken.None);
-        }
-
         State.Compensated = false;
         State.Status = TenantStatus.Provisioning;
         State.Step = "create_container";
-        Context.Record(TenantStatus.Placing, TenantStatus.Provisioning,
-            shared ? $"{summary} Nuevo contenedor compartido {hostname}." : summary, data: why);
+        Context.Record(TenantStatus.Placing, TenantStatus.Provisioning, decision.Summary, data: Why(decision));
         ScheduleStep(TimeSpan.Zero);
+        Context.Project();
+    }
+
+    private static object Why(PlacementOutcome decision) =>
+        decision.Nodes.Select(n => new { node = n.NodeId, eligible = n.Eligible, reason = n.Reason, score = n.Score });
+
+    private void WaitForCapacity(string summary, PlacementOutcome decision)
+    {
+        State.WaitingSince ??= Context.Now;
+        State.Status = TenantStatus.WaitingForCapacity;
+        Context.Record(TenantStatus.Placing, TenantStatus.WaitingForCapacity, summary, data: Why(decision));
+        Context.Schedule(WaitingReminder, Options.WaitingRecheck, 1000);
         Context.Project();
     }
 
@@ -325,7 +305,7 @@ public sealed class TenantGrain(
     }
 
     /// <summary>The tenant holds a slot (just taken, or found again on a re-run): provisioning goes on from there.</summary>
-    private void SharedSlotTaken(SharedMembership slot, string reason)
+    private void SharedSlotTaken(SharedMembership slot, string reason, object? why = null)
     {
         State.Hostname = slot.Hostname;
         State.NodeId = slot.NodeId;
@@ -349,7 +329,7 @@ public sealed class TenantGrain(
 
         Context.Unschedule(WaitingReminder);
         Context.Record(TenantStatus.Placing, TenantStatus.Provisioning,
-            running || slot.Creator ? reason : $"{reason} Se espera a que esté listo.");
+            running || slot.Creator ? reason : $"{reason} Se espera a que esté listo.", data: why);
         ScheduleStep(TimeSpan.Zero);
         Context.Project();
     }

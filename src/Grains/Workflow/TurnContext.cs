@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Sajet.Grains.Interfaces.Outbox;
 
 namespace Sajet.Grains.Workflow;
 
@@ -39,6 +40,9 @@ public sealed class TurnContext : IAsyncDisposable
 
     internal bool ProjectRequested { get; private set; }
 
+    /// <summary>Commands this turn wrote to the outbox: the dispatchers are woken once the turn has committed.</summary>
+    internal bool Sent { get; private set; }
+
     /// <summary>The turn's connection and transaction, opened on first use and committed before the state is written.</summary>
     public async ValueTask<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)> DbAsync()
     {
@@ -70,8 +74,27 @@ public sealed class TurnContext : IAsyncDisposable
     public void Project() => ProjectRequested = true;
 
     /// <summary>
+    /// A command for another grain, written to the outbox in this turn's transaction: it commits with the domain SQL that
+    /// caused it and the silos' dispatcher delivers it until the grain has applied it (the row id is its command id).
+    /// For what must not be lost; <see cref="After"/> is for hints a later pass repeats.
+    /// </summary>
+    public async Task SendAsync(OutboxCommand command)
+    {
+        var (conn, tx) = await DbAsync();
+        await using var cmd = new NpgsqlCommand(GrainOutbox.InsertSql, conn, tx);
+        cmd.Parameters.AddWithValue("id", command.Id);
+        cmd.Parameters.AddWithValue("type", command.GrainType);
+        cmd.Parameters.AddWithValue("key", command.GrainKey);
+        cmd.Parameters.AddWithValue("kind", command.Kind);
+        cmd.Parameters.AddWithValue("payload", command.PayloadJson);
+        await cmd.ExecuteNonQueryAsync();
+        Sent = true;
+    }
+
+    /// <summary>
     /// A call to another grain made once this turn's state is written. At most once: a crash in between loses it, so use
-    /// it only for what a later pass also does (capacity notices, which the waiting re-check repeats; container history).
+    /// it only for what a later pass also does (capacity notices, which the waiting re-check repeats; a reservation's
+    /// move, which the old node's next poll repeats). Whatever must arrive goes through <see cref="SendAsync"/>.
     /// </summary>
     public void After(Func<IGrainFactory, Task> call) => AfterSave.Add(call);
 

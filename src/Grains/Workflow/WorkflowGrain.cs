@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using Sajet.Grains.Interfaces;
+using Sajet.Grains.Interfaces.Outbox;
 
 namespace Sajet.Grains.Workflow;
 
@@ -25,6 +26,7 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
     private readonly CancellationTokenSource _lifetime = new();
     private IGrainTimer? _timer;
     private TurnContext? _context;
+    private readonly OutboxWaker? _outboxWaker;
 
     protected WorkflowGrain(IPersistentState<TState> store, IServiceProvider services)
     {
@@ -33,6 +35,7 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
         Clock = services.GetService<TimeProvider>() ?? TimeProvider.System;
         Workflow = services.GetRequiredService<IOptions<WorkflowOptions>>().Value;
         Log = services.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
+        _outboxWaker = services.GetService<OutboxWaker>();
     }
 
     /// <summary>The stable grain type name written on history rows.</summary>
@@ -121,6 +124,10 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
                 var before = JsonSerializer.SerializeToUtf8Bytes(State, WorkflowJson.Options);
                 result = await body();
                 await context.CommitAsync();
+                if (context.Sent)
+                {
+                    _outboxWaker?.Wake();
+                }
 
                 // A turn that changed nothing (a poll with the same health, an ignored command) writes nothing.
                 if (context.Events.Count > 0 || context.ProjectRequested

@@ -3,6 +3,8 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
+using Orleans.Runtime;
+using Sajet.Cluster;
 using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Grains.Interfaces.Nodes;
 using Sajet.Grains.Placement;
@@ -299,9 +301,35 @@ public static partial class NodesApi
     /// Whether a plan (or a size) fits now, with every node's verdict: the placement grain answers, from the node grains'
     /// live figures, so this is the answer a placement would give. A shared plan's size is a new shared container's.
     /// </summary>
-    public static async Task<Results<Ok<CapacityCheck>, ValidationProblem>> CheckCapacityAsync(
-        string? plan, string? cores, string? memoryMb, string? diskGb, NpgsqlDataSource db, IGrainFactory grains, CancellationToken ct)
+    public static async Task<Results<Ok<CapacityCheck>, ValidationProblem, ProblemHttpResult>> CheckCapacityAsync(
+        string? plan, string? cores, string? memoryMb, string? diskGb, NpgsqlDataSource db, IGrainFactory grains, ClusterConnection orleans,
+        CancellationToken ct)
     {
+        try
+        {
+            return await CheckCapacityOnClusterAsync(plan, cores, memoryMb, diskGb, db, grains, orleans, ct);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            return ClusterUnavailable();
+        }
+    }
+
+    // The node grains know the live figures: without the cluster there is no honest answer, only a clear refusal.
+    private static ProblemHttpResult ClusterUnavailable() => TypedResults.Problem(
+        title: "El clúster no responde.",
+        detail: "No se pudo consultar la capacidad: ningún silo de Sajet responde ahora. Inténtelo de nuevo en unos segundos.",
+        statusCode: StatusCodes.Status503ServiceUnavailable);
+
+    private static async Task<Results<Ok<CapacityCheck>, ValidationProblem, ProblemHttpResult>> CheckCapacityOnClusterAsync(
+        string? plan, string? cores, string? memoryMb, string? diskGb, NpgsqlDataSource db, IGrainFactory grains, ClusterConnection orleans,
+        CancellationToken ct)
+    {
+        if (!orleans.IsConnected)
+        {
+            return ClusterUnavailable();
+        }
+
         var errors = new Dictionary<string, string[]>();
         CapacityRequestSize? size = null;
         PlacementOutcome? decision = null;

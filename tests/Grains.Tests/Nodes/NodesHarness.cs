@@ -118,6 +118,9 @@ public sealed class NodesApiHost : IAsyncDisposable
         builder.Services.AddAuthorizationBuilder().AddPolicy(NodesApi.AdminPolicy, p => p.RequireRole("admin"));
         builder.Services.AddNodes(builder.Configuration);
         builder.Services.AddSingleton(grains);
+        // Connected from the start: the grain factory is the silo's own.
+        builder.Services.AddSingleton(sp => new Sajet.Cluster.ClusterConnection([], sp.GetRequiredService<ILogger<Sajet.Cluster.ClusterConnection>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Sajet.Cluster.ClusterConnection>());
         var app = builder.Build();
         app.UseStatusCodePages();
         app.UseAuthentication();

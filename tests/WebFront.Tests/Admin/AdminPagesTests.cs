@@ -3,7 +3,7 @@ using Sajet.WebFront.Tests.Admin;
 
 namespace Sajet.WebFront.Tests.Admin;
 
-public sealed class AdminPagesTests(WebFixture fx) : IClassFixture<WebFixture>
+public sealed class AdminPagesTests(SiloWebFixture fx) : IClassFixture<SiloWebFixture>
 {
     private SajetWebFactory App => fx.Factory;
 

@@ -101,7 +101,22 @@ public sealed class OnboardingHarness : IAsyncDisposable
     {
         var silo = await Silos.StartAsync(SiloSettings(id, configure), b => b.Logging.SetMinimumLevel(LogLevel.Warning));
         _silos.Add(silo);
+        await ClusterConnectedAsync();
         return silo;
+    }
+
+    /// <summary>
+    /// Waits until the web front's cluster client has connected (it retries with a growing pause while no silo is up),
+    /// so what the web front asks grains directly (the capacity check) finds them.
+    /// </summary>
+    public async Task ClusterConnectedAsync()
+    {
+        var connection = Web.Services.GetRequiredService<Sajet.Cluster.ClusterConnection>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!connection.IsConnected)
+        {
+            await Task.Delay(100, timeout.Token);
+        }
     }
 
     /// <summary>Starts the real silo executable (src/Silo) with the same settings, as environment variables.</summary>

@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Npgsql;
+using Sajet.Cluster;
 using Sajet.Grains.Interfaces;
 using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Persistence;
@@ -16,7 +17,7 @@ namespace Sajet.WebFront.Pages.Admin;
 /// The capacity wizard: does a plan fit now, where, and why not on each node (the API's check-capacity); and the
 /// waiting queue, oldest first, with the operator's resolutions for each tenant.
 /// </summary>
-public sealed class ProvisionModel(NpgsqlDataSource db, GrainOutbox grains, IGrainFactory cluster, AuditLog audit) : PageModel
+public sealed class ProvisionModel(NpgsqlDataSource db, GrainOutbox grains, IGrainFactory cluster, ClusterConnection orleans, AuditLog audit) : PageModel
 {
     // Why each tenant is waiting: the reason of the event that last moved it into the queue.
     private const string WaitReasonsSql = """
@@ -51,7 +52,7 @@ public sealed class ProvisionModel(NpgsqlDataSource db, GrainOutbox grains, IGra
         Nodes = (await NodesApi.ListAsync(db, ct)).Value ?? [];
         if (!string.IsNullOrWhiteSpace(Plan))
         {
-            var result = (await NodesApi.CheckCapacityAsync(Plan, null, null, null, db, cluster, ct)).Result;
+            var result = (await NodesApi.CheckCapacityAsync(Plan, null, null, null, db, cluster, orleans, ct)).Result;
             Check = (result as Microsoft.AspNetCore.Http.HttpResults.Ok<CapacityCheck>)?.Value;
             CheckError = AdminFormat.ErrorOf(result);
         }
