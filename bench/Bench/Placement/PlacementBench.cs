@@ -184,17 +184,11 @@ public static class PlacementBench
     /// </summary>
     private static async Task<(double P50, double P99)> PlaceLatencyAsync(string cs, NpgsqlDataSource ds, int nodes, int reservations, int count)
     {
-        await ExecAsync(ds, "TRUNCATE container_drift, node_alerts, node_samples, containers, reservations, nodes");
-        await using var sim = await ProxmoxSimulator.StartAsync(new ProxmoxSimulatorOptions
+        await using var sim = await FreshSimulatorAsync(ds, nodes, o =>
         {
-            HttpPort = 0,
-            HttpsPort = 0,
-            TaskDurationScale = 0,
-            AuthFailureDelay = TimeSpan.Zero,
-            NodeCount = nodes,
-            NodeCores = 128,
-            NodeMemoryBytes = 512L << 30,
-            LvmStorageBytes = 8L << 40,
+            o.NodeCores = 128;
+            o.NodeMemoryBytes = 512L << 30;
+            o.LvmStorageBytes = 8L << 40;
         });
         await using (var cmd = ds.CreateCommand($"""
             INSERT INTO nodes (id, pve_node, api_url, token_id, token_secret_enc, fingerprint, max_containers)
@@ -256,6 +250,15 @@ public static class PlacementBench
         return (Percentile(times, 0.5), Percentile(times, 0.99));
     }
 
+    /// <summary>Empties the node tables and starts a Proxmox simulator of <paramref name="nodes"/> nodes on free ports.</summary>
+    private static async Task<ProxmoxSimulator> FreshSimulatorAsync(NpgsqlDataSource ds, int nodes, Action<ProxmoxSimulatorOptions>? size = null)
+    {
+        await ExecAsync(ds, "TRUNCATE container_drift, node_alerts, node_samples, containers, reservations, nodes");
+        var options = new ProxmoxSimulatorOptions { HttpPort = 0, HttpsPort = 0, TaskDurationScale = 0, AuthFailureDelay = TimeSpan.Zero, NodeCount = nodes };
+        size?.Invoke(options);
+        return await ProxmoxSimulator.StartAsync(options);
+    }
+
     private static Dictionary<string, string?> SiloSettings(string cs) => new()
     {
         ["DATABASE_URL"] = cs,
@@ -276,15 +279,7 @@ public static class PlacementBench
     /// </summary>
     private static async Task IngestionAsync(string cs, NpgsqlDataSource ds, int nodes, int perNode)
     {
-        await ExecAsync(ds, "TRUNCATE container_drift, node_alerts, node_samples, containers, reservations, nodes");
-        await using var sim = await ProxmoxSimulator.StartAsync(new ProxmoxSimulatorOptions
-        {
-            HttpPort = 0,
-            HttpsPort = 0,
-            TaskDurationScale = 0,
-            AuthFailureDelay = TimeSpan.Zero,
-            NodeCount = nodes,
-        });
+        await using var sim = await FreshSimulatorAsync(ds, nodes);
         var secret = new SecretProtector(SecretKey).ProtectToBytes(sim.TokenSecret, NodeConstants.TokenSecretPurpose);
         await using (var cmd = ds.CreateCommand("""
             INSERT INTO nodes (id, pve_node, api_url, token_id, token_secret_enc, fingerprint)

@@ -26,6 +26,10 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
     private readonly CancellationTokenSource _lifetime = new();
     private IGrainTimer? _timer;
     private TurnContext? _context;
+
+    // Set when a failed turn could not read its state back (the database was down too): the state in memory may hold
+    // that turn's changes, so it is read again before anything looks at it, and until then nothing is written from it.
+    private bool _stale;
     private readonly OutboxWaker? _outboxWaker;
 
     protected WorkflowGrain(IPersistentState<TState> store, IServiceProvider services)
@@ -114,6 +118,7 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
             return await body(); // Nested (a command that places, say): part of the outer turn.
         }
 
+        await EnsureFreshAsync();
         T result;
         List<Func<IGrainFactory, Task>> after;
         await using (var context = new TurnContext(Key, Clock.GetUtcNow(), actor, correlationId, Db, State.Timers))
@@ -141,7 +146,8 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
             catch
             {
                 // Nothing of a failed turn stays in memory: the stored state is the truth.
-                await _store.ReadStateAsync();
+                _stale = true;
+                await EnsureFreshAsync();
                 throw;
             }
             finally
@@ -166,6 +172,16 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
         return result;
     }
 
+    /// <summary>Reads the stored state back if a failed turn may have left changes in memory; throws while it cannot.</summary>
+    private async Task EnsureFreshAsync()
+    {
+        if (_stale)
+        {
+            await _store.ReadStateAsync();
+            _stale = false;
+        }
+    }
+
     /// <summary>Handles a due durable timer. Exceptions count as a retryable failure.</summary>
     protected virtual Task<TimerResult> OnTimerAsync(TimerFiring firing, CancellationToken ct) => Task.FromResult(TimerResult.Done());
 
@@ -180,6 +196,7 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        await EnsureFreshAsync();
         if (reminderName != WakeReminder)
         {
             await OnReminderAsync(reminderName);
@@ -359,6 +376,7 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
     {
         try
         {
+            await EnsureFreshAsync();
             while (!Lifetime.IsCancellationRequested)
             {
                 var now = Clock.GetUtcNow();
