@@ -42,6 +42,9 @@ public sealed class TenantState : WorkflowState
     public string PlanId { get; set; } = "";
     public string? StripeCustomerId { get; set; }
     public string? CheckoutSessionId { get; set; }
+
+    /// <summary>Where the customer pays; null in states stored before signups carried it.</summary>
+    public string? CheckoutUrl { get; set; }
     public string? SubscriptionId { get; set; }
     public string? SubscriptionStatus { get; set; }
     public string? LastStripeEventId { get; set; }
@@ -93,12 +96,24 @@ public sealed class TenantGrain(
     private const string ReleaseReminder = "release-subdomain";
     private const string WaitingReminder = "waiting-check";
 
+    // The whole row from state, so the first projection (the signup applied) creates it and any later one, or a repeat
+    // after a crash, sets the same absolute values. The grain is the only writer of tenants (sql/0008_signups.sql).
     private const string SyncIndexSql = """
-        UPDATE tenants SET status = @status, node_id = @node, vmid = @vmid, url = @url, subscription_id = @subscription,
-            waiting_since = @waiting, step = @step, fail_reason = @fail_reason,
-            subdomain_released = subdomain_released OR @released, odoo_password_protected = @password,
-            compensated = @compensated, updated_at = now()
-        WHERE id = @id
+        INSERT INTO tenants (id, subdomain, subdomain_released, company_name, email, country, plan_id, status,
+            stripe_customer_id, checkout_session_id, checkout_url, subscription_id, url, node_id, vmid, waiting_since,
+            step, fail_reason, odoo_password_protected, compensated, created_at, updated_at)
+        VALUES (@id, @subdomain, @released, @company, @email, @country, @plan, @status,
+            @customer, @session, @checkout_url, @subscription, @url, @node, @vmid, @waiting,
+            @step, @fail_reason, @password, @compensated, @created, now())
+        ON CONFLICT (id) DO UPDATE SET subdomain = EXCLUDED.subdomain, subdomain_released = EXCLUDED.subdomain_released,
+            company_name = EXCLUDED.company_name, email = EXCLUDED.email, country = EXCLUDED.country, plan_id = EXCLUDED.plan_id,
+            status = EXCLUDED.status, stripe_customer_id = EXCLUDED.stripe_customer_id,
+            checkout_session_id = EXCLUDED.checkout_session_id,
+            -- States stored before the signup message carried the URL do not know it; the row still does.
+            checkout_url = coalesce(EXCLUDED.checkout_url, tenants.checkout_url),
+            subscription_id = EXCLUDED.subscription_id, url = EXCLUDED.url, node_id = EXCLUDED.node_id, vmid = EXCLUDED.vmid,
+            waiting_since = EXCLUDED.waiting_since, step = EXCLUDED.step, fail_reason = EXCLUDED.fail_reason,
+            odoo_password_protected = EXCLUDED.odoo_password_protected, compensated = EXCLUDED.compensated, updated_at = now()
         """;
 
     private const string PlanSql = "SELECT cores, memory_mb, disk_gb, shared FROM plans WHERE id = @id";
@@ -180,6 +195,7 @@ public sealed class TenantGrain(
         State.PlanId = m.PlanId;
         State.StripeCustomerId = m.StripeCustomerId;
         State.CheckoutSessionId = m.CheckoutSessionId;
+        State.CheckoutUrl = m.CheckoutUrl;
         State.OdooPasswordProtected = m.OdooPasswordProtected;
         State.CreatedAt = Context.Now;
         State.Status = TenantStatus.Pending;
@@ -845,8 +861,22 @@ public sealed class TenantGrain(
     {
         // The tenants row is the read model of this grain (lists, search, /api/tenants/{id}); absolute values, so
         // applying it twice (after a crash between the state write and here) is harmless.
+        if (State.Subdomain.Length == 0)
+        {
+            return; // A Stripe event came before the signup: there is no tenant to show yet.
+        }
+
         await using var cmd = new NpgsqlCommand(SyncIndexSql, connection, transaction);
         cmd.Parameters.AddWithValue("id", Key);
+        cmd.Parameters.AddWithValue("subdomain", State.Subdomain);
+        cmd.Parameters.AddWithValue("company", State.CompanyName);
+        cmd.Parameters.AddWithValue("email", State.Email);
+        cmd.Parameters.AddWithValue("country", State.Country);
+        cmd.Parameters.AddWithValue("plan", State.PlanId);
+        cmd.Parameters.AddWithValue("customer", (object?)State.StripeCustomerId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("session", (object?)State.CheckoutSessionId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("checkout_url", (object?)State.CheckoutUrl ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("created", State.CreatedAt);
         cmd.Parameters.AddWithValue("status", State.Status);
         cmd.Parameters.AddWithValue("node", (object?)State.NodeId ?? DBNull.Value);
         cmd.Parameters.AddWithValue("vmid", (object?)State.Vmid ?? DBNull.Value);

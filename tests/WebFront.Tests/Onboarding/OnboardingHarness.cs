@@ -233,8 +233,18 @@ public sealed class OnboardingHarness : IAsyncDisposable
         return new Signed(json.GetProperty("tenantId").GetString()!, url, url[(url.LastIndexOf('/') + 1)..]);
     }
 
-    public async Task<string> StatusAsync(string tenantId) =>
-        await Db.ScalarAsync<string>($"SELECT status FROM tenants WHERE id = '{tenantId}'");
+    /// <summary>
+    /// The tenant's status as the customer sees it: its grain's tenants row, or "pending" while only the signup's claim
+    /// exists (the outbox has not delivered the signup to the grain yet), as /success shows it.
+    /// </summary>
+    public async Task<string> StatusAsync(string tenantId) => await Db.ScalarAsync<string>($"""
+        SELECT coalesce((SELECT status FROM tenants WHERE id = '{tenantId}'),
+                        (SELECT '{TenantStatus.Pending}' FROM signups WHERE tenant_id = '{tenantId}'))
+        """);
+
+    /// <summary>Waits until the tenant's grain has applied the signup: only then does the tenants row exist.</summary>
+    public Task WaitForSignupAppliedAsync(string tenantId, int seconds = 60) => WaitAsync(async () =>
+        await Db.ScalarAsync<long>($"SELECT count(*) FROM tenants WHERE id = '{tenantId}'") == 1, $"{tenantId} applied by its grain", seconds);
 
     public async Task WaitForStatusAsync(string tenantId, string status, int seconds = 120)
     {
