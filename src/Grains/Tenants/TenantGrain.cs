@@ -25,7 +25,6 @@ using Sajet.Grains.Interfaces;
 using Sajet.Grains.Nodes;
 using Sajet.Grains.Placement;
 using Sajet.Grains.Provisioning;
-using Sajet.Integrations.Odoo;
 using Sajet.Integrations.Proxmox;
 using Sajet.Grains.Workflow;
 using Sajet.Persistence.Secrets;
@@ -82,6 +81,7 @@ public sealed class TenantGrain(
     [PersistentState(GrainTypes.Tenant)] IPersistentState<TenantState> store,
     Provisioner provisioner,
     StripeBillingActivities billing,
+    OdooActivities odoo,
     SecretProtector secrets,
     IOptions<TenantOptions> options,
     IServiceProvider services) : WorkflowGrain<TenantState>(store, services), ITenantGrain
@@ -429,7 +429,7 @@ public sealed class TenantGrain(
                     return TimerResult.Done(() => StepPassed(step, "start_container", "await_odoo",
                         startUpid is null ? "El contenedor ya estaba en marcha" : "Contenedor arrancado", startUpid));
                 case "await_odoo":
-                    var version = await provisioner.Odoo(hostname, State.Vmid, State.PveNode).ServerVersionAsync(ct);
+                    var version = await odoo.ServerVersionAsync(OdooAt(hostname), ct);
                     return TimerResult.Done(() => OdooReadyAsync(step, version));
                 case "await_shared":
                     return await AwaitSharedAsync(step, hostname, ct);
@@ -474,54 +474,25 @@ public sealed class TenantGrain(
 
     private async Task<TimerResult> CreateDatabaseAsync(string step, string hostname, CancellationToken ct)
     {
-        var odoo = provisioner.Odoo(hostname, State.Vmid, State.PveNode);
         var db = State.Subdomain;
-        var password = OdooPassword();
-        if (await odoo.DbExistAsync(db, ct))
+        var outcome = await odoo.EnsureDatabaseAsync(OdooAt(hostname),
+            new OdooDatabase(db, State.Email, OdooPassword(), Options.OdooLanguage, State.Country), ct);
+        return outcome switch
         {
-            // An earlier attempt created it; keep it only if it really works (Odoo reports init failures as success).
-            if (await odoo.AuthenticateAsync(db, State.Email, password, ct) is not null)
-            {
-                return TimerResult.Done(() => StepPassed(step, "create_database", "verify", $"La base de datos {db} ya existía y responde", null));
-            }
-
-            await odoo.DropAsync(db, ct);
-            return TimerResult.Retry($"create_database: {db} existed but refused the login; dropped it to create it again", TimeSpan.FromSeconds(1));
-        }
-
-        try
-        {
-            await odoo.CreateDatabaseAsync(new OdooCreateDatabaseRequest
-            {
-                Name = db,
-                AdminPassword = password,
-                Login = State.Email,
-                Lang = Options.OdooLanguage,
-                CountryCode = State.Country,
-            }, ct);
-        }
-        catch (OdooException ex) when (ex.Name == "odoo.service.db.DatabaseExists")
-        {
-            // A concurrent or timed-out attempt created it meanwhile; the login check below decides.
-        }
-
-        if (await odoo.AuthenticateAsync(db, State.Email, password, ct) is null)
-        {
-            await odoo.DropAsync(db, ct);
-            return TimerResult.Retry($"create_database: Odoo created {db} but the login failed (initialisation error); dropped it", TimeSpan.FromSeconds(1));
-        }
-
-        return TimerResult.Done(() => StepPassed(step, "create_database", "verify", $"Base de datos {db} creada y comprobada con un inicio de sesión", null));
+            OdooDatabaseOutcome.AlreadyWorking => TimerResult.Done(() => StepPassed(step, "create_database", "verify", $"La base de datos {db} ya existía y responde", null)),
+            OdooDatabaseOutcome.Created => TimerResult.Done(() => StepPassed(step, "create_database", "verify", $"Base de datos {db} creada y comprobada con un inicio de sesión", null)),
+            OdooDatabaseOutcome.ExistedBrokenDropped => TimerResult.Retry($"create_database: {db} existed but refused the login; dropped it to create it again", TimeSpan.FromSeconds(1)),
+            OdooDatabaseOutcome.CreatedBrokenDropped => TimerResult.Retry($"create_database: Odoo created {db} but the login failed (initialisation error); dropped it", TimeSpan.FromSeconds(1)),
+            _ => TimerResult.GiveUp($"create_database: unknown outcome {outcome}"),
+        };
     }
 
-    private async Task<TimerResult> VerifyAsync(string step, string hostname, CancellationToken ct)
-    {
-        var odoo = provisioner.Odoo(hostname, State.Vmid, State.PveNode);
-        var uid = await odoo.AuthenticateAsync(State.Subdomain, State.Email, OdooPassword(), ct);
-        return uid is null
-            ? TimerResult.Retry("verify: the tenant's Odoo refused the login")
-            : TimerResult.Done(() => ActivateAsync(step));
-    }
+    private async Task<TimerResult> VerifyAsync(string step, string hostname, CancellationToken ct) =>
+        await odoo.VerifyLoginAsync(OdooAt(hostname), State.Subdomain, State.Email, OdooPassword(), ct)
+            ? TimerResult.Done(() => ActivateAsync(step))
+            : TimerResult.Retry("verify: the tenant's Odoo refused the login");
+
+    private OdooInstance OdooAt(string hostname) => new(hostname, State.Vmid, State.PveNode);
 
     private async Task<TimerResult> CompensateAsync(CancellationToken ct)
     {
@@ -539,15 +510,8 @@ public sealed class TenantGrain(
             }
             else
             {
-                try
-                {
-                    await provisioner.Odoo(hostname, State.Vmid, State.PveNode).DropAsync(State.Subdomain, ct);
-                }
-                catch (OdooTransportException ex)
-                {
-                    // The shared container itself is gone or down; its databases go with it.
-                    Log.LogInformation("Tenant {TenantId}: could not drop database on {Hostname}: {Error}", Context.Key, hostname, ex.Message);
-                }
+                // Unreachable counts as done: the shared container itself is gone or down, and its databases with it.
+                await odoo.DropDatabaseAsync(OdooAt(hostname), State.Subdomain, ct);
             }
         }
 
