@@ -99,31 +99,16 @@ public sealed class OnboardingHarness : IAsyncDisposable
     /// <summary>Starts an in-process silo running the real grains against the simulators; it joins the test's cluster.</summary>
     public async Task<IHost> StartSiloAsync(string id, Action<Dictionary<string, string?>>? configure = null)
     {
-        var silo = await Silos.StartAsync(SiloSettings(id, configure), b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        var silo = await TestSilos.StartAsync(SiloSettings(id, configure), b => b.Logging.SetMinimumLevel(LogLevel.Warning));
         _silos.Add(silo);
         return silo;
     }
 
-    /// <summary>Starts the real silo executable (src/Silo) with the same settings, as environment variables.</summary>
+    /// <summary>Starts the real silo executable (src/Silo) with the same settings, for tests that kill or freeze it.</summary>
     public Process StartSiloProcess(string id, Action<Dictionary<string, string?>>? configure = null)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Sajet.Silo.dll"));
-        psi.ArgumentList.Add("run");
-        foreach (var (key, value) in SiloSettings(id, configure))
-        {
-            psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        var process = Process.Start(psi)!;
         // Kept for a failing test's post-mortem: silo-logs/<database>-<silo id>.log beside the test binaries.
-        var dir = Path.Combine(AppContext.BaseDirectory, "silo-logs");
-        Directory.CreateDirectory(dir);
-        var log = TextWriter.Synchronized(new StreamWriter(Path.Combine(dir, $"{Db.Name}-{id}.log")) { AutoFlush = true });
-        process.OutputDataReceived += (_, e) => log.WriteLine(e.Data);
-        process.ErrorDataReceived += (_, e) => log.WriteLine(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = TestSilos.StartProcess(SiloSettings(id, configure), Path.Combine(AppContext.BaseDirectory, "silo-logs", $"{Db.Name}-{id}.log"));
         _processes.Add(process);
         return process;
     }
@@ -131,7 +116,7 @@ public sealed class OnboardingHarness : IAsyncDisposable
     private Dictionary<string, string?> SiloSettings(string id, Action<Dictionary<string, string?>>? configure)
     {
         var settings = CommonSettings(Db, Stripe);
-        foreach (var (key, value) in Silos.Settings(Db.ConnectionString))
+        foreach (var (key, value) in TestSilos.Settings(Db.ConnectionString))
         {
             settings[key] = value;
         }
@@ -161,7 +146,7 @@ public sealed class OnboardingHarness : IAsyncDisposable
     public async Task StopSiloAsync(IHost silo)
     {
         _silos.Remove(silo);
-        await Silos.StopAsync(silo);
+        await TestSilos.StopAsync(silo);
     }
 
     /// <summary>Registers simulator nodes through the registry API and waits for their first poll to bring them online.</summary>
