@@ -89,7 +89,11 @@ public interface ICapacityGrain : IGrainWithStringKey
     Task<IReadOnlyList<string>> GetRecentNoticesAsync();
 }
 
-/// <summary>Sent by signup once the tenant row, the Stripe customer and the Checkout Session exist.</summary>
+/// <summary>
+/// Sent by signup once the subdomain is claimed and the Stripe customer and Checkout Session exist. It carries every
+/// column of the tenants row, which only the grain writes. Fields added later have defaults, so a message stored in
+/// the outbox before they existed still reads.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("sajet.TenantSignedUp")]
 public sealed record TenantSignedUp(
     [property: Id(0)] string TenantId,
@@ -100,7 +104,8 @@ public sealed record TenantSignedUp(
     [property: Id(5)] string PlanId,
     [property: Id(6)] string StripeCustomerId,
     [property: Id(7)] string CheckoutSessionId,
-    [property: Id(8)] string OdooPasswordProtected);
+    [property: Id(8)] string OdooPasswordProtected,
+    [property: Id(9)] string? CheckoutUrl = null);
 
 /// <summary>Sent for each stored Stripe event that concerns a tenant.</summary>
 [GenerateSerializer, Immutable, Alias("sajet.StripeEventReceived")]

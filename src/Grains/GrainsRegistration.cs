@@ -35,10 +35,11 @@ public static class GrainsRegistration
         services.AddOptions<ProxmoxOptions>().Bind(configuration.GetSection(ProxmoxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSajetStripe(configuration);
         services.AddSingleton<StripeBillingActivities>();
-        services.AddHttpClient("odoo");
+        services.AddHttpClient(OdooActivities.HttpClientName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => SecretProtector.FromConfiguration(configuration));
         services.AddSingleton<Provisioner>();
+        services.AddSingleton<OdooActivities>();
         services.AddSingleton<NodePoller>();
         services.AddSajetOutbox();
         services.AddHostedService<OutboxDispatcher>();

@@ -55,7 +55,7 @@ public sealed class ProviderContractTests : IAsyncLifetime
         };
         ActivitySource.AddActivityListener(_listener);
         _db = await TestDatabase.CreateAsync();
-        _cluster = await SajetTestCluster.StartAsync(_db, silos: 2);
+        _cluster = await TestSilos.StartClusterAsync(_db, silos: 2);
     }
 
     public async Task DisposeAsync()
@@ -84,7 +84,7 @@ public sealed class ProviderContractTests : IAsyncLifetime
         // ── Membership: two silos joined (version row, inserts, Joining → Active updates) and the client found a gateway.
         Assert.Equal(2, await Db.ScalarAsync<int>($"SELECT count(*) FROM orleans_membership WHERE deployment_id = '{clusterId}' AND status = 3"));
         Assert.True(await Db.ScalarAsync<int>($"SELECT version FROM orleans_membership_version WHERE deployment_id = '{clusterId}'") >= 4);
-        var membership = SajetTestCluster.Services(Cluster.Silos[0]).GetRequiredService<IMembershipTable>();
+        var membership = TestSilos.Services(Cluster.Silos[0]).GetRequiredService<IMembershipTable>();
         var all = await membership.ReadAllAsync();
         Assert.Equal(2, all.Members.Count(m => m.Item1.Status == SiloStatus.Active));
         var primaryAddress = Cluster.Silos[0].SiloAddress;
@@ -178,7 +178,7 @@ public sealed class ProviderContractTests : IAsyncLifetime
 
         // Ring ranges: a silo owning (begin, end] reads with ReadRangeRows1Key when that does not wrap in signed order,
         // ReadRangeRows2Key when it does. Asked directly here so both shapes run whatever hashes the silos got.
-        var reminderTable = SajetTestCluster.Services(Cluster.Silos[0]).GetRequiredService<IReminderTable>();
+        var reminderTable = TestSilos.Services(Cluster.Silos[0]).GetRequiredService<IReminderTable>();
         var hash = unchecked((uint)await Db.ScalarAsync<int>("SELECT grain_hash FROM orleans_reminders WHERE reminder_name = 'other'"));
         Assert.Single((await reminderTable.ReadRows(hash - 1, hash)).Reminders, r => r.ReminderName == "other");
         Assert.DoesNotContain((await reminderTable.ReadRows(hash, hash + 1)).Reminders, r => r.ReminderName == "other");

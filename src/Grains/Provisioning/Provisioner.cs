@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sajet.Grains.Nodes;
 using Sajet.Grains.Tenants;
-using Sajet.Integrations.Odoo;
 using Sajet.Integrations.Proxmox;
 
 namespace Sajet.Grains.Provisioning;
@@ -15,11 +14,11 @@ public sealed record ContainerSpec(string Hostname, int Cores, int MemoryMb, int
 public sealed record ContainerResult(int Vmid, string PveNode, string? Upid, bool Adopted = false);
 
 /// <summary>
-/// The idempotent effects of provisioning, run by reminder handlers outside any lock. Every effect first looks for
-/// what an earlier attempt may have made (by hostname, by database name) and adopts it, so a retry after a timeout
-/// that "actually ran" never makes a second container or database.
+/// The idempotent Proxmox effects of provisioning, run by reminder handlers outside any lock. Every effect first looks
+/// for what an earlier attempt may have made (by hostname) and adopts it, so a retry after a timeout that "actually
+/// ran" never makes a second container. The Odoo side (databases) is <see cref="OdooActivities"/>.
 /// </summary>
-public sealed class Provisioner(NodePoller nodes, IHttpClientFactory http, IOptions<TenantOptions> options, ILogger<Provisioner> logger)
+public sealed class Provisioner(NodePoller nodes, IOptions<TenantOptions> options, ILogger<Provisioner> logger)
 {
     /// <summary>Every container Sajet makes carries this tag, so reconciliation can tell ours from others.</summary>
     public const string SajetTag = "sajet";
@@ -131,15 +130,5 @@ public sealed class Provisioner(NodePoller nodes, IHttpClientFactory http, IOpti
         await client.WaitForTaskAsync(upid, options.Value.TaskTimeout, options.Value.TaskPollInterval, ct: ct);
         logger.LogInformation("Removed container {Hostname} ({Vmid}) from {Node}: {Upid}", hostname, found.Vmid, found.PveNode, upid);
         return upid.ToString();
-    }
-
-    /// <summary>The Odoo instance of a container.</summary>
-    public OdooClient Odoo(string hostname, int? vmid, string? pveNode)
-    {
-        var url = options.Value.OdooUrlTemplate
-            .Replace("{hostname}", hostname, StringComparison.Ordinal)
-            .Replace("{vmid}", vmid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparison.Ordinal)
-            .Replace("{node}", pveNode ?? "", StringComparison.Ordinal);
-        return new OdooClient(http.CreateClient("odoo"), new OdooClientOptions { BaseUrl = url, MasterPassword = options.Value.OdooMasterPassword });
     }
 }

@@ -25,7 +25,6 @@ using Sajet.Grains.Interfaces;
 using Sajet.Grains.Nodes;
 using Sajet.Grains.Placement;
 using Sajet.Grains.Provisioning;
-using Sajet.Integrations.Odoo;
 using Sajet.Integrations.Proxmox;
 using Sajet.Grains.Workflow;
 using Sajet.Persistence.Secrets;
@@ -42,6 +41,9 @@ public sealed class TenantState : WorkflowState
     public string PlanId { get; set; } = "";
     public string? StripeCustomerId { get; set; }
     public string? CheckoutSessionId { get; set; }
+
+    /// <summary>Where the customer pays; null in states stored before signups carried it.</summary>
+    public string? CheckoutUrl { get; set; }
     public string? SubscriptionId { get; set; }
     public string? SubscriptionStatus { get; set; }
     public string? LastStripeEventId { get; set; }
@@ -79,6 +81,7 @@ public sealed class TenantGrain(
     [PersistentState(GrainTypes.Tenant)] IPersistentState<TenantState> store,
     Provisioner provisioner,
     StripeBillingActivities billing,
+    OdooActivities odoo,
     SecretProtector secrets,
     IOptions<TenantOptions> options,
     IServiceProvider services) : WorkflowGrain<TenantState>(store, services), ITenantGrain
@@ -93,12 +96,24 @@ public sealed class TenantGrain(
     private const string ReleaseReminder = "release-subdomain";
     private const string WaitingReminder = "waiting-check";
 
+    // The whole row from state, so the first projection (the signup applied) creates it and any later one, or a repeat
+    // after a crash, sets the same absolute values. The grain is the only writer of tenants (sql/0008_signups.sql).
     private const string SyncIndexSql = """
-        UPDATE tenants SET status = @status, node_id = @node, vmid = @vmid, url = @url, subscription_id = @subscription,
-            waiting_since = @waiting, step = @step, fail_reason = @fail_reason,
-            subdomain_released = subdomain_released OR @released, odoo_password_protected = @password,
-            compensated = @compensated, updated_at = now()
-        WHERE id = @id
+        INSERT INTO tenants (id, subdomain, subdomain_released, company_name, email, country, plan_id, status,
+            stripe_customer_id, checkout_session_id, checkout_url, subscription_id, url, node_id, vmid, waiting_since,
+            step, fail_reason, odoo_password_protected, compensated, created_at, updated_at)
+        VALUES (@id, @subdomain, @released, @company, @email, @country, @plan, @status,
+            @customer, @session, @checkout_url, @subscription, @url, @node, @vmid, @waiting,
+            @step, @fail_reason, @password, @compensated, @created, now())
+        ON CONFLICT (id) DO UPDATE SET subdomain = EXCLUDED.subdomain, subdomain_released = EXCLUDED.subdomain_released,
+            company_name = EXCLUDED.company_name, email = EXCLUDED.email, country = EXCLUDED.country, plan_id = EXCLUDED.plan_id,
+            status = EXCLUDED.status, stripe_customer_id = EXCLUDED.stripe_customer_id,
+            checkout_session_id = EXCLUDED.checkout_session_id,
+            -- States stored before the signup message carried the URL do not know it; the row still does.
+            checkout_url = coalesce(EXCLUDED.checkout_url, tenants.checkout_url),
+            subscription_id = EXCLUDED.subscription_id, url = EXCLUDED.url, node_id = EXCLUDED.node_id, vmid = EXCLUDED.vmid,
+            waiting_since = EXCLUDED.waiting_since, step = EXCLUDED.step, fail_reason = EXCLUDED.fail_reason,
+            odoo_password_protected = EXCLUDED.odoo_password_protected, compensated = EXCLUDED.compensated, updated_at = now()
         """;
 
     private const string PlanSql = "SELECT cores, memory_mb, disk_gb, shared FROM plans WHERE id = @id";
@@ -180,6 +195,7 @@ public sealed class TenantGrain(
         State.PlanId = m.PlanId;
         State.StripeCustomerId = m.StripeCustomerId;
         State.CheckoutSessionId = m.CheckoutSessionId;
+        State.CheckoutUrl = m.CheckoutUrl;
         State.OdooPasswordProtected = m.OdooPasswordProtected;
         State.CreatedAt = Context.Now;
         State.Status = TenantStatus.Pending;
@@ -405,7 +421,7 @@ public sealed class TenantGrain(
                     return TimerResult.Done(() => StepPassed(step, "start_container", "await_odoo",
                         startUpid is null ? "El contenedor ya estaba en marcha" : "Contenedor arrancado", startUpid));
                 case "await_odoo":
-                    var version = await provisioner.Odoo(hostname, State.Vmid, State.PveNode).ServerVersionAsync(ct);
+                    var version = await odoo.ServerVersionAsync(OdooAt(hostname), ct);
                     return TimerResult.Done(() => OdooReadyAsync(step, version));
                 case "await_shared":
                     return await AwaitSharedAsync(step, hostname, ct);
@@ -450,54 +466,25 @@ public sealed class TenantGrain(
 
     private async Task<TimerResult> CreateDatabaseAsync(string step, string hostname, CancellationToken ct)
     {
-        var odoo = provisioner.Odoo(hostname, State.Vmid, State.PveNode);
         var db = State.Subdomain;
-        var password = OdooPassword();
-        if (await odoo.DbExistAsync(db, ct))
+        var outcome = await odoo.EnsureDatabaseAsync(OdooAt(hostname),
+            new OdooDatabase(db, State.Email, OdooPassword(), Options.OdooLanguage, State.Country), ct);
+        return outcome switch
         {
-            // An earlier attempt created it; keep it only if it really works (Odoo reports init failures as success).
-            if (await odoo.AuthenticateAsync(db, State.Email, password, ct) is not null)
-            {
-                return TimerResult.Done(() => StepPassed(step, "create_database", "verify", $"La base de datos {db} ya existía y responde", null));
-            }
-
-            await odoo.DropAsync(db, ct);
-            return TimerResult.Retry($"create_database: {db} existed but refused the login; dropped it to create it again", TimeSpan.FromSeconds(1));
-        }
-
-        try
-        {
-            await odoo.CreateDatabaseAsync(new OdooCreateDatabaseRequest
-            {
-                Name = db,
-                AdminPassword = password,
-                Login = State.Email,
-                Lang = Options.OdooLanguage,
-                CountryCode = State.Country,
-            }, ct);
-        }
-        catch (OdooException ex) when (ex.Name == "odoo.service.db.DatabaseExists")
-        {
-            // A concurrent or timed-out attempt created it meanwhile; the login check below decides.
-        }
-
-        if (await odoo.AuthenticateAsync(db, State.Email, password, ct) is null)
-        {
-            await odoo.DropAsync(db, ct);
-            return TimerResult.Retry($"create_database: Odoo created {db} but the login failed (initialisation error); dropped it", TimeSpan.FromSeconds(1));
-        }
-
-        return TimerResult.Done(() => StepPassed(step, "create_database", "verify", $"Base de datos {db} creada y comprobada con un inicio de sesión", null));
+            OdooDatabaseOutcome.AlreadyWorking => TimerResult.Done(() => StepPassed(step, "create_database", "verify", $"La base de datos {db} ya existía y responde", null)),
+            OdooDatabaseOutcome.Created => TimerResult.Done(() => StepPassed(step, "create_database", "verify", $"Base de datos {db} creada y comprobada con un inicio de sesión", null)),
+            OdooDatabaseOutcome.ExistedBrokenDropped => TimerResult.Retry($"create_database: {db} existed but refused the login; dropped it to create it again", TimeSpan.FromSeconds(1)),
+            OdooDatabaseOutcome.CreatedBrokenDropped => TimerResult.Retry($"create_database: Odoo created {db} but the login failed (initialisation error); dropped it", TimeSpan.FromSeconds(1)),
+            _ => TimerResult.GiveUp($"create_database: unknown outcome {outcome}"),
+        };
     }
 
-    private async Task<TimerResult> VerifyAsync(string step, string hostname, CancellationToken ct)
-    {
-        var odoo = provisioner.Odoo(hostname, State.Vmid, State.PveNode);
-        var uid = await odoo.AuthenticateAsync(State.Subdomain, State.Email, OdooPassword(), ct);
-        return uid is null
-            ? TimerResult.Retry("verify: the tenant's Odoo refused the login")
-            : TimerResult.Done(() => ActivateAsync(step));
-    }
+    private async Task<TimerResult> VerifyAsync(string step, string hostname, CancellationToken ct) =>
+        await odoo.VerifyLoginAsync(OdooAt(hostname), State.Subdomain, State.Email, OdooPassword(), ct)
+            ? TimerResult.Done(() => ActivateAsync(step))
+            : TimerResult.Retry("verify: the tenant's Odoo refused the login");
+
+    private OdooInstance OdooAt(string hostname) => new(hostname, State.Vmid, State.PveNode);
 
     private async Task<TimerResult> CompensateAsync(CancellationToken ct)
     {
@@ -515,15 +502,8 @@ public sealed class TenantGrain(
             }
             else
             {
-                try
-                {
-                    await provisioner.Odoo(hostname, State.Vmid, State.PveNode).DropAsync(State.Subdomain, ct);
-                }
-                catch (OdooTransportException ex)
-                {
-                    // The shared container itself is gone or down; its databases go with it.
-                    Log.LogInformation("Tenant {TenantId}: could not drop database on {Hostname}: {Error}", Context.Key, hostname, ex.Message);
-                }
+                // Unreachable counts as done: the shared container itself is gone or down, and its databases with it.
+                await odoo.DropDatabaseAsync(OdooAt(hostname), State.Subdomain, ct);
             }
         }
 
@@ -839,8 +819,22 @@ public sealed class TenantGrain(
     {
         // The tenants row is the read model of this grain (lists, search, /api/tenants/{id}); absolute values, so
         // applying it twice (after a crash between the state write and here) is harmless.
+        if (State.Subdomain.Length == 0)
+        {
+            return; // A Stripe event came before the signup: there is no tenant to show yet.
+        }
+
         await using var cmd = new NpgsqlCommand(SyncIndexSql, connection, transaction);
         cmd.Parameters.AddWithValue("id", Key);
+        cmd.Parameters.AddWithValue("subdomain", State.Subdomain);
+        cmd.Parameters.AddWithValue("company", State.CompanyName);
+        cmd.Parameters.AddWithValue("email", State.Email);
+        cmd.Parameters.AddWithValue("country", State.Country);
+        cmd.Parameters.AddWithValue("plan", State.PlanId);
+        cmd.Parameters.AddWithValue("customer", (object?)State.StripeCustomerId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("session", (object?)State.CheckoutSessionId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("checkout_url", (object?)State.CheckoutUrl ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("created", State.CreatedAt);
         cmd.Parameters.AddWithValue("status", State.Status);
         cmd.Parameters.AddWithValue("node", (object?)State.NodeId ?? DBNull.Value);
         cmd.Parameters.AddWithValue("vmid", (object?)State.Vmid ?? DBNull.Value);

@@ -123,7 +123,8 @@ public static class LiveEventsApi
         // /success sees only its own tenant, identified by the Checkout Session it paid.
         app.MapGet("/api/events/onboarding", async (string? session_id, HttpContext http, LiveEvents live, NpgsqlDataSource db, CancellationToken ct) =>
         {
-            await using var cmd = db.CreateCommand("SELECT id FROM tenants WHERE checkout_session_id = @s");
+            // The signup's table, not tenants: the page may open before the grain has applied the signup.
+            await using var cmd = db.CreateCommand("SELECT tenant_id FROM signups WHERE checkout_session_id = @s");
             cmd.Parameters.AddWithValue("s", session_id ?? "");
             if (await cmd.ExecuteScalarAsync(ct) is not string tenant)
             {

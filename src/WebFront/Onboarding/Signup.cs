@@ -26,9 +26,10 @@ public abstract record SignupResult
 }
 
 /// <summary>
-/// Signup: validates, reserves the subdomain with a tenants row, creates the Stripe customer and Checkout Session
-/// (idempotency keys derived from the tenant id), then hands the tenant to its grain in the same transaction that
-/// records the session. A validation error creates nothing; a Stripe failure removes the row again.
+/// Signup: validates, claims the subdomain with a row of its own table (<c>signups</c>), creates the Stripe customer and
+/// Checkout Session (idempotency keys derived from the tenant id), then hands the tenant to its grain in the same
+/// transaction that records the session on the claim. The tenants row is the grain's: it appears when the grain
+/// applies the signup. A validation error creates nothing; a Stripe failure removes the claim again.
 /// </summary>
 public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, GrainOutbox grains, SecretProtector secrets, IConfiguration configuration, ILogger<Signup> logger)
 {
@@ -40,14 +41,31 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
         "webhook", "webhooks", "sajet", "root", "odoo", "panel", "console", "test", "dev", "staging", "localhost",
     };
 
-    private const string InsertTenantSql = """
-        INSERT INTO tenants (id, subdomain, company_name, email, country, plan_id) VALUES (@id, @subdomain, @company, @email, @country, @plan)
+    // A name is free when nobody claimed it, or when the grain of the tenant that did has released it (projected to
+    // tenants.subdomain_released; sql/0008_signups.sql explains why the release is read there, not written here).
+    private const string TakenSql = """
+        SELECT 1 FROM signups s LEFT JOIN tenants t ON t.id = s.tenant_id
+        WHERE lower(s.subdomain) = @subdomain AND NOT s.released AND NOT coalesce(t.subdomain_released, false)
+        """;
+
+    // First the grain's release is copied onto the old claim, then the new claim is inserted: the unique index on live
+    // claims decides between concurrent signups (the loser inserts nothing), and a claim nobody released still blocks.
+    private const string ReleaseClaimSql = """
+        UPDATE signups s SET released = true FROM tenants t
+        WHERE t.id = s.tenant_id AND t.subdomain_released AND lower(s.subdomain) = @subdomain AND NOT s.released
+        """;
+
+    private const string ClaimSql = """
+        INSERT INTO signups (tenant_id, subdomain) VALUES (@id, @subdomain)
         ON CONFLICT DO NOTHING
         """;
 
     private const string RecordCheckoutSql = """
-        UPDATE tenants SET stripe_customer_id = @customer, checkout_session_id = @session, checkout_url = @url, updated_at = now() WHERE id = @id
+        UPDATE signups SET stripe_customer_id = @customer, checkout_session_id = @session, checkout_url = @url WHERE tenant_id = @id
         """;
+
+    // Only a claim whose checkout was never recorded: the grain was never told about it.
+    private const string UndoClaimSql = "DELETE FROM signups WHERE tenant_id = @id AND checkout_session_id IS NULL";
 
     private string AppUrl => (configuration["APP_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:4443").TrimEnd('/');
 
@@ -61,19 +79,10 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
 
         var (company, email, subdomain, plan, country) = normalized!.Value;
         var tenantId = "tn_" + Guid.CreateVersion7().ToString("N")[..20];
-        await using (var insert = db.CreateCommand(InsertTenantSql))
+        if (!await ClaimAsync(tenantId, subdomain, ct))
         {
-            insert.Parameters.AddWithValue("id", tenantId);
-            insert.Parameters.AddWithValue("subdomain", subdomain);
-            insert.Parameters.AddWithValue("company", company);
-            insert.Parameters.AddWithValue("email", email);
-            insert.Parameters.AddWithValue("country", country);
-            insert.Parameters.AddWithValue("plan", plan.Id);
-            if (await insert.ExecuteNonQueryAsync(ct) == 0)
-            {
-                // Lost the race for the name to a concurrent signup.
-                return new SignupResult.Invalid(new() { ["subdomain"] = ["Ese subdominio ya está en uso."] });
-            }
+            // Lost the race for the name to a concurrent signup.
+            return new SignupResult.Invalid(new() { ["subdomain"] = ["Ese subdominio ya está en uso."] });
         }
 
         try
@@ -128,7 +137,7 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
             await Users.CreateTenantUserAsync(conn, email, password, tenantId, tx, ct);
             await grains.SendAsync(OutboxCommand.SignedUp(new TenantSignedUp(
                 tenantId, subdomain, company, email, country, plan.Id, customer.Id, session.Id,
-                secrets.Protect(password, "odoo-admin"))), tx, ct);
+                secrets.Protect(password, "odoo-admin"), session.Url)), tx, ct);
             await tx.CommitAsync(ct);
             grains.Wake();
             logger.LogInformation("Tenant {TenantId} signed up for {Plan} as {Subdomain}; checkout {Session}", tenantId, plan.Id, subdomain, session.Id);
@@ -140,7 +149,7 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
             // Stripe.net lets a connection failure out as HttpRequestException and a timeout as a cancellation, both after
             // its own retries.
             logger.LogWarning("Signup for {Subdomain} could not start the payment: {Error}", subdomain, ex.Message);
-            await using var undo = db.CreateCommand("DELETE FROM tenants WHERE id = @id AND checkout_session_id IS NULL");
+            await using var undo = db.CreateCommand(UndoClaimSql);
             undo.Parameters.AddWithValue("id", tenantId);
             await undo.ExecuteNonQueryAsync(CancellationToken.None);
             return new SignupResult.PaymentUnavailable("No se pudo iniciar el pago con Stripe. Inténtalo de nuevo en unos minutos.");
@@ -187,8 +196,8 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
 
         if (!errors.ContainsKey("subdomain"))
         {
-            await using var taken = db.CreateCommand("SELECT 1 FROM tenants WHERE lower(subdomain) = @s AND NOT subdomain_released");
-            taken.Parameters.AddWithValue("s", subdomain);
+            await using var taken = db.CreateCommand(TakenSql);
+            taken.Parameters.AddWithValue("subdomain", subdomain);
             if (await taken.ExecuteScalarAsync(ct) is not null)
             {
                 errors["subdomain"] = ["Ese subdominio ya está en uso."];
@@ -196,6 +205,24 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
         }
 
         return errors.Count > 0 ? (errors, null) : (errors, (company, email, subdomain, plan!, country));
+    }
+
+    private async Task<bool> ClaimAsync(string tenantId, string subdomain, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var release = new NpgsqlCommand(ReleaseClaimSql, conn, tx))
+        {
+            release.Parameters.AddWithValue("subdomain", subdomain);
+            await release.ExecuteNonQueryAsync(ct);
+        }
+
+        await using var claim = new NpgsqlCommand(ClaimSql, conn, tx);
+        claim.Parameters.AddWithValue("id", tenantId);
+        claim.Parameters.AddWithValue("subdomain", subdomain);
+        var claimed = await claim.ExecuteNonQueryAsync(ct) == 1;
+        await tx.CommitAsync(ct);
+        return claimed;
     }
 
     private static bool IsEmail(string email) =>

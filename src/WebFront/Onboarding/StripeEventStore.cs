@@ -47,11 +47,15 @@ public sealed class StripeEventStore(
                                  $8::text[], $9::text[], $10::text[])
                 AS e(id, type, created, livemode, payload, ref, customer, subscription, command_id, command)
         ), resolved AS (
-            -- Our reference first, else the newest tenant with the event's customer, else with its subscription: three
-            -- index lookups, evaluated only as far as needed, whatever the generic plan.
+            -- Our reference first, else the newest tenant with the event's customer, else with its subscription: index
+            -- lookups, evaluated only as far as needed, whatever the generic plan. The signup's own table answers for a
+            -- tenant whose grain has not applied the signup yet (no tenants row until it does); the subscription is
+            -- only ever known to the grain.
             SELECT e.*, coalesce(
                 (SELECT t.id FROM tenants t WHERE t.id = e.ref),
+                (SELECT s.tenant_id FROM signups s WHERE s.tenant_id = e.ref),
                 (SELECT t.id FROM tenants t WHERE t.stripe_customer_id = e.customer ORDER BY t.created_at DESC LIMIT 1),
+                (SELECT s.tenant_id FROM signups s WHERE s.stripe_customer_id = e.customer ORDER BY s.created_at DESC LIMIT 1),
                 (SELECT t.id FROM tenants t WHERE t.subscription_id = e.subscription ORDER BY t.created_at DESC LIMIT 1)) AS tenant_id
             FROM incoming e
         ), stored AS (

@@ -183,11 +183,13 @@ public static class TenantsApi
         }
 
         await using var conn = await db.OpenConnectionAsync(ct);
-        var row = await conn.QuerySingleOrDefaultAsync<(string Id, string Subdomain, string Status, string? Url, string Email, string? Protected)>(new CommandDefinition("""
-            SELECT t.id, t.subdomain, t.status, t.url, t.email, t.odoo_password_protected
-            FROM tenants t
-            WHERE t.checkout_session_id = @sessionId
-            """, new { sessionId }, cancellationToken: ct));
+        // The session is the signup's (its table knows it at once); until the grain has applied the signup there is no
+        // tenants row, and the onboarding is simply pending.
+        var row = await conn.QuerySingleOrDefaultAsync<(string Id, string Subdomain, string Status, string? Url, string? Email, string? Protected)>(new CommandDefinition("""
+            SELECT s.tenant_id, s.subdomain, coalesce(t.status, @pending), t.url, t.email, t.odoo_password_protected
+            FROM signups s LEFT JOIN tenants t ON t.id = s.tenant_id
+            WHERE s.checkout_session_id = @sessionId
+            """, new { sessionId, pending = TenantStatus.Pending }, cancellationToken: ct));
         if (row.Id is null)
         {
             return null;

@@ -72,16 +72,16 @@ public sealed class NodeSilo : IAsyncDisposable
 
     public static async Task<NodeSilo> StartAsync(string connectionString, LogCapture logs)
     {
-        var settings = Silos.Settings(connectionString);
+        var settings = TestSilos.Settings(connectionString);
         settings["SAJET_SECRET_KEY"] = SecretKey;
         settings["Proxmox:RequestTimeout"] = "00:00:10";
         // The silo hosts every grain; these tests never reach Stripe, but its options are validated on start.
         settings["STRIPE_SECRET_KEY"] = "sk_test_nodes";
         settings["STRIPE_WEBHOOK_SECRET"] = "whsec_nodes";
-        return new NodeSilo(await Silos.StartAsync(settings, b => b.Logging.SetMinimumLevel(LogLevel.Debug).AddProvider(logs)));
+        return new NodeSilo(await TestSilos.StartAsync(settings, b => b.Logging.SetMinimumLevel(LogLevel.Debug).AddProvider(logs)));
     }
 
-    public async ValueTask DisposeAsync() => await Silos.StopAsync(_host);
+    public async ValueTask DisposeAsync() => await TestSilos.StopAsync(_host);
 }
 
 /// <summary>The nodes API on a loopback port, as the web front maps it, with a header scheme standing in for the real admin login.</summary>

@@ -18,12 +18,12 @@ public sealed class SiloWebFixture : WebFixture
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        var settings = Silos.Settings(Factory.Db.ConnectionString);
+        var settings = TestSilos.Settings(Factory.Db.ConnectionString);
         settings["SAJET_SECRET_KEY"] = SajetWebFactory.JwtSecretKey; // the web front's key protects the node tokens it stores
         settings["STRIPE_SECRET_KEY"] = "sk_test_not_used_by_these_tests";
         settings["STRIPE_WEBHOOK_SECRET"] = "whsec_not_used_by_these_tests";
         settings["Logging:LogLevel:Default"] = "Warning";
-        _silo = await Silos.StartAsync(settings, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        _silo = await TestSilos.StartAsync(settings, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
 
         var connection = Factory.Services.GetRequiredService<ClusterConnection>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -38,7 +38,7 @@ public sealed class SiloWebFixture : WebFixture
         await base.DisposeAsync();
         if (_silo is not null)
         {
-            await Silos.StopAsync(_silo);
+            await TestSilos.StopAsync(_silo);
         }
     }
 }

@@ -183,7 +183,9 @@ public sealed class SignupValidationTests
     public async Task TakenSubdomain_CaseInsensitive_400_NothingCreated()
     {
         await using var h = await OnboardingHarness.StartAsync();
-        await h.SignUpAsync("taken-name");
+        // The tenants row counted below is the grain's read model: a silo applies the signup before the second try.
+        await h.StartSiloAsync("taken");
+        await h.WaitForSignupAppliedAsync((await h.SignUpAsync("taken-name")).TenantId);
         using var client = h.Web.Client();
         var response = await client.PostAsJsonAsync("/api/checkout", new { companyName = "Otra", email = "b@c.example.com", subdomain = "Taken-Name", plan = "pro", country = "MX" });
 

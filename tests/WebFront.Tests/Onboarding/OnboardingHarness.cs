@@ -99,7 +99,7 @@ public sealed class OnboardingHarness : IAsyncDisposable
     /// <summary>Starts an in-process silo running the real grains against the simulators; it joins the test's cluster.</summary>
     public async Task<IHost> StartSiloAsync(string id, Action<Dictionary<string, string?>>? configure = null)
     {
-        var silo = await Silos.StartAsync(SiloSettings(id, configure), b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        var silo = await TestSilos.StartAsync(SiloSettings(id, configure), b => b.Logging.SetMinimumLevel(LogLevel.Warning));
         _silos.Add(silo);
         await ClusterConnectedAsync();
         return silo;
@@ -119,26 +119,11 @@ public sealed class OnboardingHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the real silo executable (src/Silo) with the same settings, as environment variables.</summary>
+    /// <summary>Starts the real silo executable (src/Silo) with the same settings, for tests that kill or freeze it.</summary>
     public Process StartSiloProcess(string id, Action<Dictionary<string, string?>>? configure = null)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Sajet.Silo.dll"));
-        psi.ArgumentList.Add("run");
-        foreach (var (key, value) in SiloSettings(id, configure))
-        {
-            psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        var process = Process.Start(psi)!;
         // Kept for a failing test's post-mortem: silo-logs/<database>-<silo id>.log beside the test binaries.
-        var dir = Path.Combine(AppContext.BaseDirectory, "silo-logs");
-        Directory.CreateDirectory(dir);
-        var log = TextWriter.Synchronized(new StreamWriter(Path.Combine(dir, $"{Db.Name}-{id}.log")) { AutoFlush = true });
-        process.OutputDataReceived += (_, e) => log.WriteLine(e.Data);
-        process.ErrorDataReceived += (_, e) => log.WriteLine(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = TestSilos.StartProcess(SiloSettings(id, configure), Path.Combine(AppContext.BaseDirectory, "silo-logs", $"{Db.Name}-{id}.log"));
         _processes.Add(process);
         return process;
     }
@@ -146,7 +131,7 @@ public sealed class OnboardingHarness : IAsyncDisposable
     private Dictionary<string, string?> SiloSettings(string id, Action<Dictionary<string, string?>>? configure)
     {
         var settings = CommonSettings(Db, Stripe);
-        foreach (var (key, value) in Silos.Settings(Db.ConnectionString))
+        foreach (var (key, value) in TestSilos.Settings(Db.ConnectionString))
         {
             settings[key] = value;
         }
@@ -176,7 +161,7 @@ public sealed class OnboardingHarness : IAsyncDisposable
     public async Task StopSiloAsync(IHost silo)
     {
         _silos.Remove(silo);
-        await Silos.StopAsync(silo);
+        await TestSilos.StopAsync(silo);
     }
 
     /// <summary>Registers simulator nodes through the registry API and waits for their first poll to bring them online.</summary>
@@ -248,8 +233,18 @@ public sealed class OnboardingHarness : IAsyncDisposable
         return new Signed(json.GetProperty("tenantId").GetString()!, url, url[(url.LastIndexOf('/') + 1)..]);
     }
 
-    public async Task<string> StatusAsync(string tenantId) =>
-        await Db.ScalarAsync<string>($"SELECT status FROM tenants WHERE id = '{tenantId}'");
+    /// <summary>
+    /// The tenant's status as the customer sees it: its grain's tenants row, or "pending" while only the signup's claim
+    /// exists (the outbox has not delivered the signup to the grain yet), as /success shows it.
+    /// </summary>
+    public async Task<string> StatusAsync(string tenantId) => await Db.ScalarAsync<string>($"""
+        SELECT coalesce((SELECT status FROM tenants WHERE id = '{tenantId}'),
+                        (SELECT '{TenantStatus.Pending}' FROM signups WHERE tenant_id = '{tenantId}'))
+        """);
+
+    /// <summary>Waits until the tenant's grain has applied the signup: only then does the tenants row exist.</summary>
+    public Task WaitForSignupAppliedAsync(string tenantId, int seconds = 60) => WaitAsync(async () =>
+        await Db.ScalarAsync<long>($"SELECT count(*) FROM tenants WHERE id = '{tenantId}'") == 1, $"{tenantId} applied by its grain", seconds);
 
     public async Task WaitForStatusAsync(string tenantId, string status, int seconds = 120)
     {
