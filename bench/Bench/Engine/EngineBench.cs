@@ -368,7 +368,9 @@ public static class EngineBench
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(typeof(EngineBench).Assembly.Location);
         psi.ArgumentList.Add("silo");
-        psi.Environment["DOTNET_gcServer"] = "1"; // as the silo executable (ORLEANS.md)
+        // The silo executable's runtime settings (src/Silo/Silo.csproj): this process runs the bench's own runtimeconfig.
+        psi.Environment["DOTNET_gcServer"] = "1";
+        psi.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
         psi.Environment["BENCH_DATABASE_URL"] = cs;
         var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start a silo process");
         Started.Add(p);
