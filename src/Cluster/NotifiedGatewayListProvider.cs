@@ -84,8 +84,10 @@ internal sealed class NotifiedGatewayListProvider(
         {
             try
             {
-                // Keepalive: a listener whose server went away would otherwise wait forever for a notification.
-                var cs = new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 30, MaxAutoPrepare = 0 }.ConnectionString;
+                // TCP keepalive: a listener whose server went away would otherwise wait forever for a notification.
+                // Not Npgsql's KeepAlive, which sends the server a query every interval (seen in pg_stat_activity during
+                // the idle-cost test): an idle client should cost PostgreSQL nothing.
+                var cs = new NpgsqlConnectionStringBuilder(connectionString) { TcpKeepAlive = true, MaxAutoPrepare = 0 }.ConnectionString;
                 await using var conn = new NpgsqlConnection(cs);
                 await conn.OpenAsync(ct);
                 conn.Notification += (_, e) =>
