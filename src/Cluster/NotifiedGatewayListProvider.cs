@@ -56,7 +56,9 @@ internal sealed class NotifiedGatewayListProvider(
     public async Task<IList<Uri>> GetGateways()
     {
         var now = clock.GetUtcNow();
-        if (_cached is { } cached && !_changed && now - _readAt < FallbackPeriod)
+        // An empty list is never served from the cache: a client started before any silo asks again on every
+        // connection attempt, as it did before this cache existed.
+        if (_cached is { Count: > 0 } cached && !_changed && now - _readAt < FallbackPeriod)
         {
             return cached;
         }
