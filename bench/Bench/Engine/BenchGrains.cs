@@ -28,7 +28,15 @@ public interface IBenchReminderGrain : IGrainWithIntegerKey
     /// <summary>The lag (ms) of this activation's first tick, if it had one.</summary>
     [Alias("FirstLag")]
     Task<double?> FirstLagAsync();
+
+    /// <summary>When this activation started and saw its first and last ticks: the failover part's timeline.</summary>
+    [Alias("Timeline")]
+    Task<ActivationTimeline> TimelineAsync();
 }
+
+[GenerateSerializer]
+[Alias("Sajet.Bench.Engine.ActivationTimeline")]
+public sealed record ActivationTimeline([property: Id(0)] DateTime Activated, [property: Id(1)] DateTime? FirstTick, [property: Id(2)] DateTime? LastTick);
 
 [GenerateSerializer]
 [Alias("Sajet.Bench.Engine.BenchState")]
@@ -61,7 +69,9 @@ public sealed class BenchStateGrain([PersistentState("benchState")] IPersistentS
 
 public sealed class BenchReminderGrain : Grain, IBenchReminderGrain, IRemindable
 {
+    private readonly DateTime _activated = DateTime.UtcNow;
     private double? _firstLagMs;
+    private DateTime? _firstTick;
     private DateTime? _lastTick;
 
     public async Task StartAsync(TimeSpan dueTime, TimeSpan period) =>
@@ -74,6 +84,7 @@ public sealed class BenchReminderGrain : Grain, IBenchReminderGrain, IRemindable
         var periods = Math.Max(0, Math.Floor((now - status.FirstTickTime) / status.Period));
         var due = status.FirstTickTime + (status.Period * periods);
         _firstLagMs ??= (now - due).TotalMilliseconds;
+        _firstTick ??= now;
         _lastTick = now;
         return Task.CompletedTask;
     }
@@ -81,4 +92,6 @@ public sealed class BenchReminderGrain : Grain, IBenchReminderGrain, IRemindable
     public Task<DateTime?> LastTickAsync() => Task.FromResult(_lastTick);
 
     public Task<double?> FirstLagAsync() => Task.FromResult(_firstLagMs);
+
+    public Task<ActivationTimeline> TimelineAsync() => Task.FromResult(new ActivationTimeline(_activated, _firstTick, _lastTick));
 }
