@@ -22,6 +22,8 @@ public sealed class StripeEventStoreTests
     {
         await using var h = await OnboardingHarness.StartAsync(nodes: 1);
         var tenant = (await h.SignUpAsync("group-commit")).TenantId;
+        // The simulator's own webhooks for this signup (customer.created) must land before the count starts.
+        await h.Stripe.Control.WaitForDeliveriesAsync(CancellationToken.None);
         var store = h.Web.Services.GetRequiredService<StripeEventStore>();
         var (batchesBefore, eventsBefore) = (store.Batches, store.Events);
         using var client = h.Web.Client();
