@@ -119,6 +119,13 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
         }
 
         await EnsureFreshAsync();
+        // A turn whose projection failed after its state write (the database went away between the two) left history or
+        // read models behind; other grains may already rely on them (a node's reservations), so every turn catches up.
+        if (ProjectionBehind)
+        {
+            await ProjectAsync();
+        }
+
         T result;
         List<Func<IGrainFactory, Task>> after;
         await using (var context = new TurnContext(Key, Clock.GetUtcNow(), actor, correlationId, Db, State.Timers))
