@@ -50,14 +50,15 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("checkout-returned")]
     Task CheckoutReturnedAsync(Guid commandId, CheckoutReturned command);
 
+    /// <summary>Operator actions: each answers whether it was applied or refused, and why (see <see cref="TenantActions"/>).</summary>
     [Alias("resolve")]
-    Task ResolveAsync(Guid commandId, ResolveTenant command);
+    Task<TenantActionResult> ResolveAsync(Guid commandId, ResolveTenant command);
 
     [Alias("suspend")]
-    Task SuspendAsync(Guid commandId, SuspendTenant command);
+    Task<TenantActionResult> SuspendAsync(Guid commandId, SuspendTenant command);
 
     [Alias("resume")]
-    Task ResumeAsync(Guid commandId, ResumeTenant command);
+    Task<TenantActionResult> ResumeAsync(Guid commandId, ResumeTenant command);
 
     /// <summary>Called by the capacity queue: places the tenant if it is still waiting; true when it left the queue.</summary>
     [Alias("retry-placement")]

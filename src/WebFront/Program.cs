@@ -26,6 +26,7 @@ builder.Services.AddSajetAuth();                            // JWT cookies, refr
 builder.Services.AddSajetClusterClient(builder.Configuration, // Orleans client; connects in the background
     client => client.AddDashboard());
 builder.Services.AddSajetOutbox();                           // commands to grains, delivered by the silos
+builder.Services.AddSajetTenantActions();                    // operator actions, answered with their outcome
 builder.Services.AddSajetStripe(builder.Configuration);     // STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
 builder.Services.AddSajetOnboarding();                      // signup → Stripe Checkout
 builder.Services.AddSajetLiveEvents();                      // LISTEN/NOTIFY → Server-Sent Events

@@ -107,10 +107,17 @@ public static class TestHttp
     /// <summary>GETs a page and posts one of its forms with the page's antiforgery token and the given fields.</summary>
     public static async Task<HttpResponseMessage> SubmitFormAsync(this HttpClient client, string pageUrl, string postUrl, Dictionary<string, string> fields)
     {
+        using var request = await client.FormRequestAsync(pageUrl, postUrl, fields);
+        return await client.SendAsync(request);
+    }
+
+    /// <summary>The POST of <see cref="SubmitFormAsync"/>, not yet sent (to add headers, as a page's script does).</summary>
+    public static async Task<HttpRequestMessage> FormRequestAsync(this HttpClient client, string pageUrl, string postUrl, Dictionary<string, string> fields)
+    {
         var page = await client.GetAsync(pageUrl);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         fields["__RequestVerificationToken"] = AntiforgeryToken(await page.Content.ReadAsStringAsync());
-        return await client.PostAsync(postUrl, new FormUrlEncodedContent(fields));
+        return new HttpRequestMessage(HttpMethod.Post, postUrl) { Content = new FormUrlEncodedContent(fields) };
     }
 
     public static byte[] SeedFromOtpauth(string uri) =>

@@ -158,7 +158,12 @@ public static class Placer
         {
             var summary = nodes.Count == 0
                 ? "No hay nodos registrados."
-                : $"Sin capacidad: ningún nodo puede alojar {Describe(request)}.";
+                : request.PinnedNode is { } pinned
+                    // The operator chose the node: its own reason is the answer, not the whole cluster's.
+                    ? nodes.FirstOrDefault(n => n.Id == pinned) is { } node
+                        ? $"{pinned} no puede alojar {Describe(request)}: {Assess(request, node, settings).ToVerdict(pinned).Reason}"
+                        : $"El nodo {pinned} no está en el registro."
+                    : $"Sin capacidad: ningún nodo puede alojar {Describe(request)}.";
             return new PlacementDecision(false, null, summary, verdicts);
         }
 

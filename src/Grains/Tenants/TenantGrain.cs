@@ -151,31 +151,51 @@ public sealed class TenantGrain(
         return Task.CompletedTask;
     });
 
-    public Task ResolveAsync(Guid commandId, ResolveTenant command) => CommandAsync(commandId, command.Actor, () => ResolveAsync(command));
+    public Task<TenantActionResult> ResolveAsync(Guid commandId, ResolveTenant command) =>
+        CommandAsync(commandId, command.Actor, () => ResolveAsync(command), Repeated);
 
-    public Task SuspendAsync(Guid commandId, SuspendTenant command) => CommandAsync(commandId, command.Actor, async () =>
+    public Task<TenantActionResult> SuspendAsync(Guid commandId, SuspendTenant command) => CommandAsync(commandId, command.Actor, async () =>
     {
-        if (State.Status is TenantStatus.Active or TenantStatus.PastDue)
+        if (Refuse(TenantActions.Suspend) is { } refused)
         {
-            await MoveAsync(TenantStatus.Suspended, $"Suspendido por {command.Actor}");
+            return refused;
         }
-        else
-        {
-            Context.Record(State.Status, null, $"Acción ignorada en estado {State.Status}");
-        }
-    });
 
-    public Task ResumeAsync(Guid commandId, ResumeTenant command) => CommandAsync(commandId, command.Actor, async () =>
+        await MoveAsync(TenantStatus.Suspended, $"Suspendido por {command.Actor}");
+        return TenantActionResult.Done("Cliente suspendido.", State.Status);
+    }, Repeated);
+
+    public Task<TenantActionResult> ResumeAsync(Guid commandId, ResumeTenant command) => CommandAsync(commandId, command.Actor, async () =>
     {
-        if (State.Status == TenantStatus.Suspended)
+        if (Refuse(TenantActions.Resume) is { } refused)
         {
-            await MoveAsync(TenantStatus.Active, $"Reactivado por {command.Actor}");
+            return refused;
         }
-        else
+
+        await MoveAsync(TenantStatus.Active, $"Reactivado por {command.Actor}");
+        return TenantActionResult.Done("Cliente reactivado.", State.Status);
+    }, Repeated);
+
+    /// <summary>An action the state no longer allows (it moved after the console judged it): noted in the history and answered.</summary>
+    private TenantActionResult? Refuse(string action)
+    {
+        if (State.Subdomain.Length == 0)
         {
-            Context.Record(State.Status, null, $"Acción ignorada en estado {State.Status}");
+            // No signup applied yet (or a row the engine never made): nothing here to act on, and nothing to record.
+            return TenantActionResult.Refused("Este cliente aún no está dado de alta en el motor; vuelve a intentarlo en unos segundos.", State.Status);
         }
-    });
+
+        if (TenantActions.RefusalOf(action, State.Status, State.Compensated) is not { } reason)
+        {
+            return null;
+        }
+
+        Context.Record(State.Status, null, $"Acción rechazada ({action}): {reason}");
+        return TenantActionResult.Refused(reason, State.Status);
+    }
+
+    // A repeated command id (the outbox delivering what a direct call already applied): nothing to do again.
+    private TenantActionResult Repeated() => TenantActionResult.Done("La acción ya estaba aplicada.", State.Status);
 
     public Task<string?> GetStatusAsync() => Task.FromResult(Status);
 
@@ -204,31 +224,45 @@ public sealed class TenantGrain(
         Context.Schedule(ReleaseReminder, Options.AbandonAfter, 20);
     }
 
-    private async Task ResolveAsync(ResolveTenant m)
+    private async Task<TenantActionResult> ResolveAsync(ResolveTenant m)
     {
-        var resolvable = State.Status is TenantStatus.WaitingForCapacity or TenantStatus.Failed;
+        if (m.Action == ResolveActions.PlaceOnNode && m.NodeId is null)
+        {
+            return TenantActionResult.Refused("Indica en qué nodo colocarlo.", State.Status);
+        }
+
+        if (Refuse(m.Action) is { } refused)
+        {
+            return refused;
+        }
+
         switch (m.Action)
         {
-            case ResolveActions.Retry when resolvable && State.Compensated:
+            case ResolveActions.Retry:
+            {
                 Context.Record(State.Status, null, $"{m.Actor} pidió reintentar");
-                await PlaceAsync(null);
-                break;
-            case ResolveActions.PlaceOnNode when resolvable && State.Compensated && m.NodeId is not null:
+                var summary = await PlaceAsync(null);
+                return Placement(summary);
+            }
+            case ResolveActions.PlaceOnNode:
+            {
                 Context.Record(State.Status, null, $"{m.Actor} pidió colocar en {m.NodeId}");
-                await PlaceAsync(m.NodeId);
-                break;
-            case ResolveActions.KeepWaiting when State.Status == TenantStatus.WaitingForCapacity:
+                var summary = await PlaceAsync(m.NodeId);
+                return Placement(summary);
+            }
+            case ResolveActions.KeepWaiting:
                 Context.Record(State.Status, null, $"{m.Actor} decidió seguir esperando capacidad");
-                break;
-            case ResolveActions.Cancel when State.Status is not (TenantStatus.Cancelled or TenantStatus.Deleted):
-                await CancelAsync($"Cancelado por {m.Actor}; se reembolsa el pago", refund: true);
-                break;
+                return TenantActionResult.Done("El cliente sigue en la cola; se colocará solo en cuanto haya sitio.", State.Status);
             default:
-                Context.Record(State.Status, null,
-                    State.Compensated ? $"Resolución '{m.Action}' no aplicable en estado {State.Status}" : "Resolución en espera: aún se está limpiando el intento fallido");
-                break;
+                await CancelAsync($"Cancelado por {m.Actor}; se reembolsa el pago", refund: true);
+                return TenantActionResult.Done("Cliente cancelado; se reembolsa el pago.", State.Status);
         }
     }
+
+    /// <summary>A placement the operator asked for: placed (provisioning goes on by itself) or back in the queue, and why.</summary>
+    private TenantActionResult Placement(string summary) => State.Status == TenantStatus.WaitingForCapacity
+        ? TenantActionResult.Refused($"No se pudo colocar: {summary} El cliente sigue en la cola.", State.Status)
+        : TenantActionResult.Done($"Colocado en {State.NodeId}; se está aprovisionando.", State.Status);
 
     // ───────────────────────────── placement (under the lock) ─────────────────────────────
 
@@ -248,7 +282,8 @@ public sealed class TenantGrain(
         return State.Status != TenantStatus.WaitingForCapacity;
     }
 
-    private async Task PlaceAsync(string? pinnedNode)
+    /// <summary>Places the tenant (or puts it in the queue); returns the placement's summary, as the history records it.</summary>
+    private async Task<string> PlaceAsync(string? pinnedNode)
     {
         if (State.Status != TenantStatus.Placing)
         {
@@ -273,7 +308,7 @@ public sealed class TenantGrain(
                 WaitForCapacity(shared.Reason, shared.Outcome!);
             }
 
-            return;
+            return shared.Reason;
         }
 
         var key = $"tenant:{Context.Key}";
@@ -281,7 +316,7 @@ public sealed class TenantGrain(
         if (!decision.Placed)
         {
             WaitForCapacity(decision.Summary, decision);
-            return;
+            return decision.Summary;
         }
 
         State.NodeId = decision.NodeId;
@@ -296,6 +331,7 @@ public sealed class TenantGrain(
         Context.Record(TenantStatus.Placing, TenantStatus.Provisioning, decision.Summary, data: Why(decision));
         ScheduleStep(TimeSpan.Zero);
         Context.Project();
+        return decision.Summary;
     }
 
     private static object Why(PlacementOutcome decision) =>

@@ -85,16 +85,23 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
     }
 
     /// <summary>Runs a command once per id: a repeated delivery (outbox retry, caller retry after a timeout) changes nothing.</summary>
-    protected async Task CommandAsync(Guid commandId, string actor, Func<Task> body, string? correlationId = null)
+    protected Task CommandAsync(Guid commandId, string actor, Func<Task> body, string? correlationId = null) =>
+        CommandAsync(commandId, actor, async () => { await body(); return true; }, () => true, correlationId);
+
+    /// <summary>
+    /// Runs a command once per id and returns what <paramref name="body"/> answered; a repeated id changes nothing and
+    /// answers <paramref name="repeated"/> (the first answer is not stored: the caller that lost it reads the state).
+    /// </summary>
+    protected async Task<T> CommandAsync<T>(Guid commandId, string actor, Func<Task<T>> body, Func<T> repeated, string? correlationId = null)
     {
         if (commandId != Guid.Empty && State.RecentCommands.Contains(commandId))
         {
-            return;
+            return repeated();
         }
 
-        await TurnAsync(actor, correlationId, async () =>
+        return await TurnAsync(actor, correlationId, async () =>
         {
-            await body();
+            var result = await body();
             if (commandId != Guid.Empty)
             {
                 State.RecentCommands.Add(commandId);
@@ -104,7 +111,7 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
                 }
             }
 
-            return true;
+            return result;
         });
     }
 

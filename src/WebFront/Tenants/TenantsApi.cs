@@ -18,7 +18,7 @@ public sealed record HistoryEntry(long Id, DateTime At, string? From, string? To
 public sealed record TenantView(
     string Id, string Subdomain, string CompanyName, string Email, string Country, string Plan, string Status, string? Url,
     string? NodeId, int? Vmid, string? FailReason, string? StripeCustomerId, string? SubscriptionId, DateTime CreatedAt,
-    DateTime? WaitingSince, IReadOnlyList<HistoryEntry> History);
+    DateTime? WaitingSince, IReadOnlyList<HistoryEntry> History, IReadOnlyList<string> Actions);
 
 public sealed record TenantListItem(string Id, string Subdomain, string CompanyName, string Email, string PlanId, string Status, string? NodeId, DateTime CreatedAt, DateTime? WaitingSince);
 
@@ -34,7 +34,7 @@ public static class TenantsApi
     private const string TenantSql = """
         SELECT t.id, t.subdomain, t.company_name AS CompanyName, t.email, t.country, t.plan_id AS Plan, t.status, t.url, t.node_id AS NodeId,
                t.vmid, t.fail_reason AS FailReason, t.stripe_customer_id AS StripeCustomerId, t.subscription_id AS SubscriptionId,
-               t.created_at AS CreatedAt, t.waiting_since AS WaitingSince
+               t.created_at AS CreatedAt, t.waiting_since AS WaitingSince, t.compensated
         FROM tenants t
         WHERE t.id = @id
         """;
@@ -56,7 +56,8 @@ public static class TenantsApi
     private sealed record HistoryRow(long Id, DateTime At, string? From, string? To, string Reason, string Actor, string? CorrelationId, string? Data);
 
     private sealed record TenantRow(string Id, string Subdomain, string CompanyName, string Email, string Country, string Plan, string Status, string? Url,
-        string? NodeId, int? Vmid, string? FailReason, string? StripeCustomerId, string? SubscriptionId, DateTime CreatedAt, DateTime? WaitingSince);
+        string? NodeId, int? Vmid, string? FailReason, string? StripeCustomerId, string? SubscriptionId, DateTime CreatedAt, DateTime? WaitingSince,
+        bool Compensated);
 
     public static IEndpointRouteBuilder MapTenantsApi(this IEndpointRouteBuilder app)
     {
@@ -65,9 +66,7 @@ public static class TenantsApi
 
         var admin = app.MapGroup("/api/admin/tenants").RequireAuthorization(Roles.AdminPolicy).WithTags("Clientes");
         admin.MapGet("/", ListEndpointAsync).WithSummary("Tenants, waiting ones first; filter by status or text.");
-        admin.MapPost("/{id}/resolve", ResolveAsync).WithSummary("Resolve a waiting or failed tenant: retry, place_on_node, keep_waiting, cancel.");
-        admin.MapPost("/{id}/suspend", SuspendAsync).WithSummary("Suspend an active tenant.");
-        admin.MapPost("/{id}/resume", ResumeAsync).WithSummary("Resume a suspended tenant.");
+        admin.MapTenantActions();
 
         app.MapGet("/api/tenant/me", MineAsync).RequireAuthorization(Roles.TenantPolicy).WithTags("Portal")
             .WithSummary("The signed-in customer's own tenant.");
@@ -89,7 +88,8 @@ public static class TenantsApi
         return new TenantView(row.Id, row.Subdomain, row.CompanyName, row.Email, row.Country, row.Plan, row.Status, row.Url, row.NodeId, row.Vmid,
             row.FailReason, row.StripeCustomerId, row.SubscriptionId, row.CreatedAt, row.WaitingSince,
             [.. history.Select(h => new HistoryEntry(h.Id, h.At, h.From, h.To, h.Reason, h.Actor, h.CorrelationId,
-                h.Data is null ? null : JsonDocument.Parse(h.Data).RootElement.Clone()))]);
+                h.Data is null ? null : JsonDocument.Parse(h.Data).RootElement.Clone()))],
+            TenantActions.Allowed(row.Status, row.Compensated));
     }
 
     public static async Task<IReadOnlyList<TenantListItem>> ListAsync(NpgsqlDataSource db, string? status, string? q, CancellationToken ct)
@@ -104,60 +104,6 @@ public static class TenantsApi
 
     private static async Task<Ok<IReadOnlyList<TenantListItem>>> ListEndpointAsync(NpgsqlDataSource db, string? status, string? q, CancellationToken ct) =>
         TypedResults.Ok(await ListAsync(db, status, q, ct));
-
-    /// <summary>Validates and sends an admin's resolution; the API and the admin pages both call this, so they cannot drift apart.</summary>
-    public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> ResolveAsync(
-        string id, ResolveRequest request, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (request.Action is null || !ResolveActions.All.Contains(request.Action))
-        {
-            errors["action"] = [$"Acción no válida. Usa una de: {string.Join(", ", ResolveActions.All)}."];
-        }
-        else if (request.Action == ResolveActions.PlaceOnNode)
-        {
-            await using var node = db.CreateCommand("SELECT 1 FROM nodes WHERE id = @id");
-            node.Parameters.AddWithValue("id", request.NodeId ?? "");
-            if (await node.ExecuteScalarAsync(ct) is null)
-            {
-                errors["nodeId"] = ["Indica un nodo registrado."];
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors, title: "Resolución no válida");
-        }
-
-        if (!await ExistsAsync(db, id, ct))
-        {
-            return NotFound(id);
-        }
-
-        var actor = AuditLog.ActorOf(http.User);
-        await grains.SendAsync(OutboxCommand.Resolve(id, new ResolveTenant(request.Action!, request.NodeId, actor)), ct: ct);
-        await audit.WriteAsync(http, "tenant.resolve", new { tenant = id, action = request.Action, node = request.NodeId });
-        return TypedResults.Accepted($"/api/tenants/{id}");
-    }
-
-    public static Task<Results<Accepted, ProblemHttpResult>> SuspendAsync(string id, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct) =>
-        LifecycleAsync(id, OutboxCommand.Suspend(id, new SuspendTenant(AuditLog.ActorOf(http.User))), "tenant.suspend", http, db, grains, audit, ct);
-
-    public static Task<Results<Accepted, ProblemHttpResult>> ResumeAsync(string id, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct) =>
-        LifecycleAsync(id, OutboxCommand.Resume(id, new ResumeTenant(AuditLog.ActorOf(http.User))), "tenant.resume", http, db, grains, audit, ct);
-
-    private static async Task<Results<Accepted, ProblemHttpResult>> LifecycleAsync(
-        string id, OutboxCommand command, string kind, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, AuditLog audit, CancellationToken ct)
-    {
-        if (!await ExistsAsync(db, id, ct))
-        {
-            return NotFound(id);
-        }
-
-        await grains.SendAsync(command, ct: ct);
-        await audit.WriteAsync(http, kind, new { tenant = id });
-        return TypedResults.Accepted($"/api/tenants/{id}");
-    }
 
     private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> MineAsync(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct) =>
         SajetClaims.TenantIdOf(user) is { } mine && await LoadAsync(db, mine, ct) is { } tenant
@@ -209,11 +155,4 @@ public static class TenantsApi
 
     private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(statusCode: 404, title: "Cliente no encontrado",
         detail: id.Length == 0 ? "No hay ningún cliente asociado a esta cuenta." : $"No existe el cliente '{id}'.");
-
-    private static async Task<bool> ExistsAsync(NpgsqlDataSource db, string id, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand("SELECT 1 FROM tenants WHERE id = @id");
-        cmd.Parameters.AddWithValue("id", id);
-        return await cmd.ExecuteScalarAsync(ct) is not null;
-    }
 }

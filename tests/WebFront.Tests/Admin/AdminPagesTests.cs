@@ -70,7 +70,10 @@ public sealed class AdminPagesTests(SiloWebFixture fx) : IClassFixture<SiloWebFi
         Assert.Contains("UPID:pve1:0000ABCD:01:create", html, StringComparison.Ordinal);
         Assert.Contains("sub_detail", html, StringComparison.Ordinal);
         Assert.Contains("cus_detail", html, StringComparison.Ordinal);
-        Assert.Contains("data-testid=\"place-node\"", html, StringComparison.Ordinal);
+        // Defect 6: an active tenant is offered what active allows, nothing else.
+        Assert.Contains("data-testid=\"form-suspend\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"place-node\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"form-resume\"", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -91,8 +94,10 @@ public sealed class AdminPagesTests(SiloWebFixture fx) : IClassFixture<SiloWebFi
     }
 
     [Fact]
-    public async Task ResolveForm_WithAntiforgery_SendsGrainMessage_Audits_AndFlashes()
+    public async Task ResolveForm_WithAntiforgery_AnswersTheGrainsOutcome_Audits_AndFlashes()
     {
+        // A tenants row the engine never made: the grain itself refuses, and the page says so (the old code said
+        // "Enviado, esperando…" and waited forever).
         var id = await App.TenantAsync("waiting_for_capacity", waitingSince: DateTime.UtcNow);
         var client = await App.AdminClientAsync();
         var response = await client.SubmitFormAsync($"/admin/tenants/{id}", $"/admin/tenants/{id}?handler=Resolve",
@@ -100,12 +105,27 @@ public sealed class AdminPagesTests(SiloWebFixture fx) : IClassFixture<SiloWebFi
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal($"/admin/tenants/{id}", response.Headers.Location!.OriginalString);
         Assert.Equal(1L, await App.ScalarAsync<long>(
-            "SELECT count(*) FROM outbox WHERE grain_type = 'tenant' AND grain_key = @id AND payload::text LIKE '%retry%'", ("id", id)));
-        Assert.Equal(1L, await App.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE kind = 'tenant.resolve' AND detail->>'tenant' = @id", ("id", id)));
+            "SELECT count(*) FROM audit_log WHERE kind = 'tenant.resolve' AND detail->>'tenant' = @id AND detail->>'outcome' = 'refused'", ("id", id)));
+        Assert.Equal(0L, await App.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE grain_key = @id", ("id", id)));
 
         var page = await client.GetStringAsync($"/admin/tenants/{id}");
-        Assert.Contains("Acción enviada", page, StringComparison.Ordinal);
-        Assert.Contains("Enviado, esperando…", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"flash-error\">Este cliente aún no está dado de alta en el motor", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("Enviado, esperando", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResolveForm_FromTheScript_AnswersJson()
+    {
+        var id = await App.TenantAsync("waiting_for_capacity", waitingSince: DateTime.UtcNow);
+        var client = await App.AdminClientAsync();
+        var fields = new Dictionary<string, string> { ["action"] = "keep_waiting" };
+        using var request = await client.FormRequestAsync($"/admin/tenants/{id}", $"/admin/tenants/{id}?handler=Resolve", fields);
+        request.Headers.Accept.ParseAdd("application/json");
+        var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("refused", json.GetProperty("outcome").GetString());
+        Assert.StartsWith("Este cliente aún no está dado de alta en el motor", json.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -159,21 +179,17 @@ public sealed class AdminPagesTests(SiloWebFixture fx) : IClassFixture<SiloWebFi
     }
 
     [Fact]
-    public async Task Provision_PlaceOnNode_SendsResolution_AndWaitsForTheTenantsEvent()
+    public async Task Provision_PlaceOnNode_ShowsTheOutcomeOnTheWizard()
     {
         var node = await App.NodeAsync();
         var id = await App.TenantAsync("waiting_for_capacity", waitingSince: DateTime.UtcNow);
         var client = await App.AdminClientAsync();
-        var response = await client.SubmitFormAsync("/admin/provision", "/admin/provision?handler=Resolve",
+        var response = await client.SubmitFormAsync("/admin/provision?plan=pro", "/admin/provision?plan=pro&handler=Resolve",
             new Dictionary<string, string> { ["tenantId"] = id, ["action"] = "place_on_node", ["nodeId"] = node });
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal($"/admin/provision?sent={id}", response.Headers.Location!.OriginalString);
-        Assert.Equal(1L, await App.ScalarAsync<long>(
-            "SELECT count(*) FROM outbox WHERE grain_key = @id AND payload::text LIKE '%place_on_node%'", ("id", id)));
-
+        Assert.Equal("/admin/provision?plan=pro", response.Headers.Location!.OriginalString);
         var page = await client.GetStringAsync(response.Headers.Location!.OriginalString);
-        Assert.Contains($"data-pending-tenant=\"{id}\"", page, StringComparison.Ordinal);
-        Assert.Contains("Enviado, esperando…", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"flash-error\">Este cliente aún no está dado de alta en el motor", page, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -87,7 +87,9 @@ public sealed class AdminTwoFactorBrowserTests(ChromiumFixture chromium) : IClas
         await Assertions.Expect(page.GetByTestId($"place-node-{signed.TenantId}").Locator("option[value=pve1]")).ToHaveCountAsync(1);
         await page.GetByTestId($"place-node-{signed.TenantId}").SelectOptionAsync("pve1");
         await page.GetByTestId($"place-{signed.TenantId}").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("pending-status")).ToBeVisibleAsync();
+        // No silo answers: the placement is queued durably and the page says so at once.
+        await Assertions.Expect(page.GetByTestId("action-status")).ToHaveAttributeAsync("data-outcome", "in_progress");
+        await Assertions.Expect(page.GetByTestId("action-status")).ToContainTextAsync("la acción queda en cola");
         await page.EvaluateAsync("() => { window.__sameDocument = true; }");
         await shots.TakeAsync(page, "placement-sent");
 

@@ -4,9 +4,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Npgsql;
 using Sajet.Cluster;
 using Sajet.Grains.Interfaces;
-using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Persistence;
-using Sajet.WebFront.Audit;
 using Sajet.WebFront.Nodes;
 using Sajet.WebFront.Onboarding;
 using Sajet.WebFront.Tenants;
@@ -17,7 +15,7 @@ namespace Sajet.WebFront.Pages.Admin;
 /// The capacity wizard: does a plan fit now, where, and why not on each node (the API's check-capacity); and the
 /// waiting queue, oldest first, with the operator's resolutions for each tenant.
 /// </summary>
-public sealed class ProvisionModel(NpgsqlDataSource db, GrainOutbox grains, IGrainFactory cluster, ClusterConnection orleans, AuditLog audit) : PageModel
+public sealed class ProvisionModel(NpgsqlDataSource db, IGrainFactory cluster, ClusterConnection orleans, TenantActionSender sender) : PageModel
 {
     // Why each tenant is waiting: the reason of the event that last moved it into the queue.
     private const string WaitReasonsSql = """
@@ -31,10 +29,6 @@ public sealed class ProvisionModel(NpgsqlDataSource db, GrainOutbox grains, IGra
 
     [BindProperty(SupportsGet = true)]
     public string? Plan { get; set; }
-
-    /// <summary>The tenant a resolution was just sent for: the page waits for its next event.</summary>
-    [BindProperty(SupportsGet = true)]
-    public string? Sent { get; set; }
 
     public IReadOnlyList<Plan> Plans { get; private set; } = [];
 
@@ -68,10 +62,7 @@ public sealed class ProvisionModel(NpgsqlDataSource db, GrainOutbox grains, IGra
             .Select(t => new WaitingTenant(t, now - (t.WaitingSince ?? t.CreatedAt), reasons.GetValueOrDefault(t.Id)))];
     }
 
-    public async Task<IActionResult> OnPostResolveAsync(string tenantId, string? action, string? nodeId, bool confirm, CancellationToken ct)
-    {
-        await TenantActionForms.ResolveAsync(HttpContext, TempData, tenantId, action, nodeId, confirm, db, grains, audit, ct);
-        var sent = TempData.Peek(TenantActionForms.FlashKey) is string ? tenantId : null;
-        return RedirectToPage(new { plan = Plan, sent });
-    }
+    public Task<IActionResult> OnPostResolveAsync(string tenantId, string? action, string? nodeId, bool confirm) =>
+        TenantActionForms.SendAsync(this, sender, new TenantActionRequest(tenantId, action, nodeId), confirm,
+            Url.Page("/Admin/Provision", new { plan = Plan }) ?? "/admin/provision");
 }

@@ -1,14 +1,20 @@
-// Admin pages that list tenants or nodes follow /api/events (Server-Sent Events). On a change the page fetches
-// itself again and swaps every [data-live-region] (matched by id), so the server keeps the one rendering of each
-// list. A form marked [data-pending-tenant] says "Enviado, esperando…" until that tenant's next event arrives.
+// Admin pages follow /api/events (Server-Sent Events) through one stream per browser (live-worker.js, a
+// SharedWorker), or their own stream where SharedWorker is missing. On a change the page fetches itself again and
+// swaps every [data-live-region] (matched by id), so the server keeps the one rendering of each page. Each time the
+// stream (re)opens the page is read again, so an event sent before it opened is never missed.
+//
+// Tenant action forms ([data-tenant-action]) are sent with fetch and answered with their outcome, shown at once in
+// [data-action-status]: done, refused with the reason, or in progress (queued; the tenant's next event says "Hecho").
 (() => {
   const island = document.getElementById("status-labels");
   const labels = island ? JSON.parse(island.textContent) : {};
+  const label = (s) => (s ? labels[s] || s : "mensaje procesado");
   let timer = null;
   let busy = false;
+  let again = false;
 
   async function refresh() {
-    if (busy) { schedule(); return; }
+    if (busy) { again = true; return; }
     busy = true;
     try {
       const r = await fetch(location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
@@ -26,46 +32,96 @@
       // The stream stays open; the next event tries again.
     } finally {
       busy = false;
+      if (again) { again = false; schedule(); }
     }
   }
 
   function schedule() {
     clearTimeout(timer);
-    timer = setTimeout(refresh, 250);
+    timer = setTimeout(refresh, 150);
   }
 
-  function markPending(tenant, text) {
+  // ── outcome of an action ────────────────────────────────────────────────────────────────────────────────
+  function show(outcome, text, tenant) {
+    const status = document.querySelector("[data-action-status]");
+    if (!status) return;
+    status.textContent = text;
+    status.hidden = false;
+    status.dataset.outcome = outcome;
+    status.dataset.pendingFor = outcome === "in_progress" ? tenant : "";
+    status.classList.remove("alert-ok", "alert-error", "alert-info");
+    status.classList.add(outcome === "done" ? "alert-ok" : outcome === "refused" ? "alert-error" : "alert-info");
+  }
+
+  function pendingDone(tenant, to) {
     document.querySelectorAll("[data-pending-for]").forEach((el) => {
-      if (el.dataset.pendingFor === tenant) {
-        el.textContent = text;
-        el.hidden = false;
-      }
+      if (!tenant || el.dataset.pendingFor !== tenant) return;
+      el.textContent = "Hecho: " + label(to) + ".";
+      el.dataset.pendingFor = "";
+      el.dataset.outcome = "done";
+      el.classList.remove("alert-info");
+      el.classList.add("alert-ok");
     });
   }
 
-  // Submitting a resolution: disable the button so it is not sent twice, and say it is on its way.
-  document.addEventListener("submit", (e) => {
+  document.addEventListener("submit", async (e) => {
     const form = e.target;
-    if (!(form instanceof HTMLFormElement) || !form.dataset.tenantAction) return;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.tenantAction || !window.fetch) return;
+    e.preventDefault();
     const button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
-    markPending(form.dataset.tenantAction, "Enviando…");
+    const tenant = form.dataset.tenantAction;
+    show("in_progress", "Enviando…", tenant);
+    try {
+      // getAttribute: the forms have an input named "action", which shadows form.action.
+      const r = await fetch(form.getAttribute("action") || location.href, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const answer = await r.json().catch(() => null);
+      if (answer && answer.message) {
+        show(answer.outcome, answer.message, tenant);
+      } else {
+        show("refused", "No se pudo enviar la acción (" + r.status + "). Recarga la página e inténtalo de nuevo.", tenant);
+      }
+    } catch (err) {
+      show("refused", "Sin conexión con el servidor: la acción no se envió.", tenant);
+    } finally {
+      if (button) button.disabled = false;
+    }
+    refresh();
   });
 
-  const pending = document.querySelector("[data-pending-tenant]");
-  if (!document.querySelector("[data-live-region]") && !pending) return;
+  // ── the live stream ─────────────────────────────────────────────────────────────────────────────────────
+  function onEvent(type, raw) {
+    if (type === "ready") { schedule(); return; }
+    if (type === "down") return;
+    let data = null;
+    try { data = JSON.parse(raw); } catch (err) { data = null; }
+    if (type === "tenant" && data) pendingDone(data.key, data.to);
+    schedule();
+  }
+
+  if (!document.querySelector("[data-live-region]")) return;
+  const script = document.currentScript;
+  const version = script ? new URL(script.src, location.href).searchParams.get("v") || "" : "";
+  if (window.SharedWorker) {
+    try {
+      const worker = new SharedWorker("/js/live-worker.js?v=" + encodeURIComponent(version), { name: "sajet-live" });
+      worker.port.addEventListener("message", (m) => onEvent(m.data.type, m.data.data));
+      worker.port.start();
+      window.addEventListener("pagehide", () => worker.port.postMessage("bye"));
+      window.addEventListener("pageshow", (e) => { if (e.persisted) location.reload(); });
+      return;
+    } catch (err) {
+      // Falls back to a stream of this tab's own.
+    }
+  }
+
   if (!window.EventSource) return;
   const events = new EventSource("/api/events");
-  events.addEventListener("tenant", (e) => {
-    let data = null;
-    try { data = JSON.parse(e.data); } catch (err) { data = null; }
-    if (pending && data && data.key === pending.dataset.pendingTenant) {
-      pending.textContent = "Hecho: " + (data.to ? (labels[data.to] || data.to) : "mensaje procesado") + ".";
-      pending.classList.remove("alert-info");
-      pending.classList.add("alert-ok");
-      pending.dataset.state = "done";
-    }
-    schedule();
-  });
-  events.addEventListener("alert", schedule);
+  events.addEventListener("open", () => onEvent("ready"));
+  for (const type of ["tenant", "alert"]) events.addEventListener(type, (e) => onEvent(type, e.data));
 })();
