@@ -80,7 +80,7 @@ public static class TenantsApi
         app.MapGet("/api/tenant/me", MineAsync).RequireAuthorization(Roles.TenantPolicy).WithTags("Portal")
             .WithSummary("The signed-in customer's own tenant.");
         app.MapGet("/api/onboarding/status", OnboardingAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicies.OnboardingStatus).WithTags("Alta")
-            .WithSummary("Progress of an onboarding, by its Stripe Checkout Session id (used by /success).");
+            .WithSummary("Progress of an onboarding in the customer's words, by its Stripe Checkout Session id (used by /success); the password once, to the signing browser.");
         return app;
     }
 

@@ -31,6 +31,7 @@
   let events = null;
   let inFlight = false;
   let again = false;
+  let status = root.querySelector("#onboarding-status") ? root.querySelector("#onboarding-status").dataset.status : "";
 
   function render(s) {
     $("success-title").textContent = s.heading;
@@ -74,6 +75,7 @@
       }
       $("onboarding-ready").hidden = false;
     }
+    status = s.status;
     done = s.ready || s.tone === "closed";
   }
 
@@ -101,8 +103,10 @@
       refresh();
       return;
     }
-    // Poll only while the live stream is down; while it is up, each event triggers one read.
+    // Poll while the live stream is down; while it is up, each event triggers one read. The stream announces changes
+    // of status only, so during provisioning a slow poll still moves the steps on (server, then database).
     if (!live) timer = setTimeout(refresh, 3000);
+    else if (status === "provisioning") timer = setTimeout(refresh, 5000);
   }
 
   if (window.EventSource) {
