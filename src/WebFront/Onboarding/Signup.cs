@@ -18,7 +18,8 @@ public sealed record SignupRequest(string? CompanyName, string? Email, string? S
 
 public abstract record SignupResult
 {
-    public sealed record Started(string TenantId, string CheckoutUrl) : SignupResult;
+    /// <summary><paramref name="BrowserToken"/> goes into the signing browser's cookie (<see cref="SignupBrowser"/>).</summary>
+    public sealed record Started(string TenantId, string CheckoutUrl, string BrowserToken) : SignupResult;
 
     public sealed record Invalid(Dictionary<string, string[]> Errors) : SignupResult;
 
@@ -61,7 +62,8 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
         """;
 
     private const string RecordCheckoutSql = """
-        UPDATE signups SET stripe_customer_id = @customer, checkout_session_id = @session, checkout_url = @url WHERE tenant_id = @id
+        UPDATE signups SET stripe_customer_id = @customer, checkout_session_id = @session, checkout_url = @url, browser_token_hash = @browser
+        WHERE tenant_id = @id
         """;
 
     // Only a claim whose checkout was never recorded: the grain was never told about it.
@@ -122,6 +124,7 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
             }, new RequestOptions { IdempotencyKey = $"checkout-{tenantId}" }, ct);
 
             var password = GeneratePassword();
+            var browser = SignupBrowser.NewToken();
             await using var conn = await db.OpenConnectionAsync(ct);
             await using var tx = await conn.BeginTransactionAsync(ct);
             await using (var record = new NpgsqlCommand(RecordCheckoutSql, conn, tx))
@@ -130,10 +133,12 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
                 record.Parameters.AddWithValue("customer", customer.Id);
                 record.Parameters.AddWithValue("session", session.Id);
                 record.Parameters.AddWithValue("url", session.Url ?? "");
+                record.Parameters.AddWithValue("browser", browser.Hash);
                 await record.ExecuteNonQueryAsync(ct);
             }
 
-            // The customer's portal account and Odoo administrator share one generated password, shown on /success.
+            // The customer's portal account and Odoo administrator share one generated password, shown on /success
+            // once, to this browser only (PasswordReveal.cs).
             await Users.CreateTenantUserAsync(conn, email, password, tenantId, tx, ct);
             await grains.SendAsync(OutboxCommand.SignedUp(new TenantSignedUp(
                 tenantId, subdomain, company, email, country, plan.Id, customer.Id, session.Id,
@@ -141,7 +146,7 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
             await tx.CommitAsync(ct);
             grains.Wake();
             logger.LogInformation("Tenant {TenantId} signed up for {Plan} as {Subdomain}; checkout {Session}", tenantId, plan.Id, subdomain, session.Id);
-            return new SignupResult.Started(tenantId, session.Url ?? "");
+            return new SignupResult.Started(tenantId, session.Url ?? "", browser.Token);
         }
         catch (Exception ex) when (ex is StripeException or HttpRequestException or NpgsqlException
             || (ex is OperationCanceledException && !ct.IsCancellationRequested))

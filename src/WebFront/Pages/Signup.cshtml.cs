@@ -1,12 +1,13 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.WebFront.Onboarding;
 
 namespace Sajet.WebFront.Pages;
 
 /// <summary>/signup (also /onboarding): the signup form; a valid post goes on to Stripe Checkout.</summary>
-public sealed class SignupModel(NpgsqlDataSource db, Signup signup, IConfiguration configuration) : PageModel
+public sealed class SignupModel(NpgsqlDataSource db, Signup signup, IConfiguration configuration, IOptions<PasswordRevealOptions> reveal) : PageModel
 {
     public static readonly IReadOnlyList<(string Code, string Name)> Countries =
     [
@@ -50,6 +51,7 @@ public sealed class SignupModel(NpgsqlDataSource db, Signup signup, IConfigurati
         switch (result)
         {
             case SignupResult.Started started:
+                SignupBrowser.Remember(Response, started.BrowserToken, reveal.Value.CookieLifetime);
                 return Redirect(started.CheckoutUrl);
             case SignupResult.Invalid invalid:
                 Errors = invalid.Errors;

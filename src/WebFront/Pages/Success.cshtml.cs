@@ -1,43 +1,38 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.Grains.Interfaces.Outbox;
-using Sajet.Persistence;
 using Sajet.Persistence.Secrets;
+using Sajet.WebFront.Onboarding;
 using Sajet.WebFront.Tenants;
 
 namespace Sajet.WebFront.Pages;
 
-/// <summary>/success: where Stripe Checkout returns; shows the onboarding's progress live until the URL is ready.</summary>
-public sealed class SuccessModel(NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets) : PageModel
+/// <summary>
+/// /success: where Stripe Checkout returns. Shows the customer's progress live until their Odoo is ready, then its
+/// address and how to sign in; the password once, to the browser that signed up (see <see cref="PasswordRevealOptions"/>).
+/// </summary>
+public sealed class SuccessModel(NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets, IOptions<PasswordRevealOptions> reveal, TimeProvider time)
+    : PageModel
 {
     [BindProperty(Name = "session_id", SupportsGet = true)]
     public string? SessionId { get; set; }
 
     public OnboardingStatus? Status { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken ct) => Status = await TenantsApi.OnboardingStatusAsync(db, grains, secrets, SessionId, ct);
-
-    public static string Label(string status) => status switch
+    public async Task OnGetAsync(CancellationToken ct)
     {
-        "pending" => "Confirmando el pago",
-        "paid" => "Pago confirmado",
-        "placing" => "Buscando servidor",
-        "provisioning" => "Preparando tu Odoo",
-        "active" => "Listo",
-        "waiting_for_capacity" => "En cola: esperando capacidad",
-        "failed" => "Incidencia: nuestro equipo la está revisando",
-        "cancelled" => "Cancelado",
-        _ => status,
-    };
+        // The page may carry the password: no cache, and no back button, may show it again.
+        Response.Headers.CacheControl = "no-store";
+        Status = await TenantsApi.OnboardingStatusAsync(db, grains, secrets, reveal.Value, time, SessionId, SignupBrowser.HashOf(Request), ct);
+    }
 
-    public static int Progress(string status) => status switch
+    /// <summary>What a screen reader adds to a step's label: the page marks done and current steps by shape and colour.</summary>
+    public static string StepState(string state) => state switch
     {
-        "pending" => 1,
-        "paid" or "waiting_for_capacity" => 2,
-        "placing" => 2,
-        "provisioning" => 3,
-        "active" => 5,
-        _ => 0,
+        CustomerProgress.Done => "(hecho)",
+        CustomerProgress.Current => "(en curso)",
+        _ => "(pendiente)",
     };
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.Grains.Interfaces;
 using Sajet.Grains.Interfaces.Outbox;
@@ -9,6 +10,7 @@ using Sajet.Persistence;
 using Sajet.Persistence.Secrets;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Auth;
+using Sajet.WebFront.Onboarding;
 using Sajet.WebFront.Security;
 
 namespace Sajet.WebFront.Tenants;
@@ -24,9 +26,15 @@ public sealed record TenantListItem(string Id, string Subdomain, string CompanyN
 
 public sealed record ResolveRequest(string? Action, string? NodeId);
 
-public sealed record OnboardingStatus(string Status, string Subdomain, string? Url, string? Login, string? Password, IReadOnlyList<OnboardingStep> Steps);
-
-public sealed record OnboardingStep(DateTime At, string? To, string Reason);
+/// <summary>
+/// What /success shows: <see cref="CustomerProgress"/> for the tenant's status (no internal names: the history's reasons
+/// are for operators), the Odoo's address once ready, and the sign-in. <see cref="Login"/> only ever goes to the browser
+/// that signed up, <see cref="Password"/> to it once (<see cref="PasswordRevealOptions"/>); <see cref="PasswordNote"/>
+/// says what to do with it, or why it is not shown.
+/// </summary>
+public sealed record OnboardingStatus(
+    string Status, string Subdomain, string Tone, string Badge, string Heading, string Message, int Percent, bool Ready,
+    IReadOnlyList<CustomerStep> Steps, string? Url, string? Login, string? Password, string? PasswordNote);
 
 /// <summary>Tenants for admins (view, list, resolve, suspend), for the customer's own portal, and /success progress.</summary>
 public static class TenantsApi
@@ -71,7 +79,7 @@ public static class TenantsApi
         app.MapGet("/api/tenant/me", MineAsync).RequireAuthorization(Roles.TenantPolicy).WithTags("Portal")
             .WithSummary("The signed-in customer's own tenant.");
         app.MapGet("/api/onboarding/status", OnboardingAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicies.OnboardingStatus).WithTags("Alta")
-            .WithSummary("Progress of an onboarding, by its Stripe Checkout Session id (used by /success).");
+            .WithSummary("Progress of an onboarding in the customer's words, by its Stripe Checkout Session id (used by /success); the password once, to the signing browser.");
         return app;
     }
 
@@ -111,17 +119,45 @@ public static class TenantsApi
             : NotFound("");
 
     private static async Task<Results<Ok<OnboardingStatus>, ProblemHttpResult>> OnboardingAsync(
-        string? session_id, NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets, CancellationToken ct)
+        string? session_id, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets,
+        IOptions<PasswordRevealOptions> reveal, TimeProvider time, CancellationToken ct)
     {
-        var status = await OnboardingStatusAsync(db, grains, secrets, session_id, ct);
+        // It may carry the password: no cache, shared or private, may keep a copy.
+        http.Response.Headers.CacheControl = "no-store";
+        var status = await OnboardingStatusAsync(db, grains, secrets, reveal.Value, time, session_id, SignupBrowser.HashOf(http.Request), ct);
         return status is null ? TypedResults.Problem(statusCode: 404, title: "No encontrado", detail: "No hay ningún alta con ese pago.") : TypedResults.Ok(status);
     }
+
+    private sealed record OnboardingRow(string Id, string Subdomain, string Status, string? Step, string? Url, string? Email, bool SigningBrowser, bool Revealed);
+
+    private const string OnboardingSql = """
+        SELECT s.tenant_id AS Id, s.subdomain AS Subdomain, coalesce(t.status, @pending) AS Status, t.step AS Step, t.url AS Url,
+               t.email AS Email, coalesce(s.browser_token_hash = @browser, false) AS SigningBrowser,
+               s.password_revealed_at IS NOT NULL AS Revealed
+        FROM signups s LEFT JOIN tenants t ON t.id = s.tenant_id
+        WHERE s.checkout_session_id = @sessionId
+        """;
+
+    // One statement decides which single request shows the password: a concurrent one waits for this row's lock, then
+    // finds password_revealed_at set. Activation is the tenant's first move to active in its history, so a later
+    // suspend and resume does not open the window again.
+    private const string RevealSql = """
+        UPDATE signups s SET password_revealed_at = @now
+        FROM tenants t
+        WHERE s.checkout_session_id = @sessionId AND s.browser_token_hash = @browser AND s.password_revealed_at IS NULL
+          AND t.id = s.tenant_id AND t.status = @active AND coalesce(t.odoo_password_protected, '') <> ''
+          AND (SELECT min(e.at) FROM grain_events e
+               WHERE e.grain_type = 'tenant' AND e.grain_key = s.tenant_id AND e.to_state = @active) > @since
+        RETURNING t.odoo_password_protected
+        """;
 
     /// <summary>
     /// The progress /success shows. While still pending it asks the tenant grain to check the session with Stripe,
     /// so a customer who returns before the webhook arrives (or when it never does) still moves on.
+    /// <paramref name="browser"/> is the hash of the request's signup cookie (<see cref="SignupBrowser"/>), if any.
     /// </summary>
-    public static async Task<OnboardingStatus?> OnboardingStatusAsync(NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets, string? sessionId, CancellationToken ct)
+    public static async Task<OnboardingStatus?> OnboardingStatusAsync(NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets,
+        PasswordRevealOptions reveal, TimeProvider time, string? sessionId, byte[]? browser, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(sessionId))
         {
@@ -131,12 +167,9 @@ public static class TenantsApi
         await using var conn = await db.OpenConnectionAsync(ct);
         // The session is the signup's (its table knows it at once); until the grain has applied the signup there is no
         // tenants row, and the onboarding is simply pending.
-        var row = await conn.QuerySingleOrDefaultAsync<(string Id, string Subdomain, string Status, string? Url, string? Email, string? Protected)>(new CommandDefinition("""
-            SELECT s.tenant_id, s.subdomain, coalesce(t.status, @pending), t.url, t.email, t.odoo_password_protected
-            FROM signups s LEFT JOIN tenants t ON t.id = s.tenant_id
-            WHERE s.checkout_session_id = @sessionId
-            """, new { sessionId, pending = TenantStatus.Pending }, cancellationToken: ct));
-        if (row.Id is null)
+        var row = await conn.QuerySingleOrDefaultAsync<OnboardingRow>(new CommandDefinition(OnboardingSql,
+            new { sessionId, browser, pending = TenantStatus.Pending }, cancellationToken: ct));
+        if (row is null)
         {
             return null;
         }
@@ -146,11 +179,41 @@ public static class TenantsApi
             await grains.SendAsync(OutboxCommand.CheckoutReturned(row.Id, new CheckoutReturned(sessionId)), ct: ct);
         }
 
-        var steps = await conn.QueryAsync<OnboardingStep>(new CommandDefinition(
-            "SELECT at, to_state AS \"To\", reason FROM grain_events WHERE grain_type = 'tenant' AND grain_key = @id ORDER BY id", new { id = row.Id }, cancellationToken: ct));
-        var active = row.Status == TenantStatus.Active;
-        return new OnboardingStatus(row.Status, row.Subdomain, row.Url, active ? row.Email : null,
-            active && row.Protected is not null ? secrets.Unprotect(row.Protected, "odoo-admin") : null, [.. steps]);
+        var progress = CustomerProgress.Of(row.Status, row.Step);
+        string? password = null;
+        var revealed = row.Revealed;
+        if (progress.Ready && row.SigningBrowser && !row.Revealed)
+        {
+            var now = time.GetUtcNow();
+            var protectedPassword = await conn.QuerySingleOrDefaultAsync<string>(new CommandDefinition(RevealSql,
+                new { sessionId, browser, now, since = now - reveal.Window, active = TenantStatus.Active }, cancellationToken: ct));
+            password = protectedPassword is null ? null : secrets.Unprotect(protectedPassword, "odoo-admin");
+            // Not ours: either a concurrent request of this browser took it, or the window has passed.
+            revealed = password is not null || await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT password_revealed_at IS NOT NULL FROM signups WHERE checkout_session_id = @sessionId", new { sessionId }, cancellationToken: ct));
+        }
+
+        return new OnboardingStatus(row.Status, row.Subdomain, progress.Tone, progress.Badge, progress.Heading, progress.Message, progress.Percent,
+            progress.Ready, progress.Steps, progress.Ready ? row.Url : null, progress.Ready && row.SigningBrowser ? row.Email : null, password,
+            progress.Ready ? PasswordNote(password is not null, revealed, reveal.Window) : null);
+    }
+
+    private static string PasswordNote(bool shownNow, bool shownBefore, TimeSpan window)
+    {
+        if (shownNow)
+        {
+            return "Cópiala ahora y guárdala en un lugar seguro: por seguridad solo te la mostramos esta vez. Si recargas o cierras esta página, no volverá a aparecer.";
+        }
+
+        const string help = " Si no la guardaste, contacta con nuestro equipo de soporte desde el correo con el que te diste de alta y te ayudaremos a entrar.";
+        if (shownBefore)
+        {
+            return "Tu contraseña ya se mostró una vez en esta página y, por seguridad, no volvemos a mostrarla." + help;
+        }
+
+        var minutes = Math.Max(1, (int)Math.Round(window.TotalMinutes));
+        var during = minutes == 1 ? "durante el primer minuto" : $"durante los primeros {minutes} minutos";
+        return $"Por seguridad, la contraseña solo se muestra una vez, en el navegador con el que contrataste y {during} después de que tu Odoo esté listo." + help;
     }
 
     private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(statusCode: 404, title: "Cliente no encontrado",

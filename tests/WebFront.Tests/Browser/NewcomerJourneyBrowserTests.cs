@@ -102,7 +102,9 @@ public sealed class NewcomerJourneyBrowserTests(ChromiumFixture chromium) : ICla
         await Assertions.Expect(status).ToHaveTextAsync("Listo");
         await Assertions.Expect(page.GetByTestId("onboarding-ready")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("onboarding-url")).ToHaveTextAsync($"https://navegador.{OnboardingHarness.Domain}");
-        await Assertions.Expect(page.Locator("#onboarding-progress")).ToHaveJSPropertyAsync("value", 5);
+        // The browser that signed up on /signup is the one shown the password (its cookie), once.
+        await Assertions.Expect(page.GetByTestId("onboarding-password")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[A-Za-z0-9]{16}$"));
+        await Assertions.Expect(page.Locator("#onboarding-progress")).ToHaveJSPropertyAsync("value", 100);
         await shots.TakeAsync(page, "success-ready");
 
         Assert.True(await page.EvaluateAsync<bool>("window.__sajetNoReload === true"), "the success page reloaded");

@@ -332,8 +332,12 @@ public sealed class OnboardingWebFactory(TestDatabase db, int port, StripeSimula
 {
     public string BaseUrl => $"http://127.0.0.1:{port}";
 
+    /// <summary>The web front's clock; a test moves it forward to see what a customer sees later.</summary>
+    public MovableClock Clock { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
         foreach (var (key, value) in OnboardingHarness.CommonSettings(db, stripe))
         {
             builder.UseSetting(key, value);
@@ -359,4 +363,14 @@ public sealed class OnboardingWebFactory(TestDatabase db, int port, StripeSimula
         };
         return client;
     }
+}
+
+/// <summary>System time plus an offset that only grows: later, never earlier.</summary>
+public sealed class MovableClock : TimeProvider
+{
+    private long _offsetTicks;
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
+
+    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
 }

@@ -1,56 +1,116 @@
 // /success: follows the onboarding live. A Server-Sent Event from the server triggers a refresh at once; a slow
 // poll of the status API covers a dropped stream. Updates the page without a reload until the Odoo is ready.
+// Every text comes from the status API, already in the customer's words.
+// The password arrives in exactly one response (the server records that it was shown and never sends it again), so
+// once it is on the page it stays there, whatever later responses say; requests go one at a time.
 (() => {
   const root = document.getElementById("onboarding");
-  if (!root || !root.dataset.session) return;
+  if (!root) return;
+  const $ = (id) => document.getElementById(id);
+  const stepStates = { done: "(hecho)", current: "(en curso)", todo: "(pendiente)" };
+  let password = $("onboarding-password") ? $("onboarding-password").textContent.trim() : "";
+
+  const copy = $("onboarding-copy");
+  if (copy) {
+    copy.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText($("onboarding-password").textContent.trim());
+        copy.textContent = "Copiada";
+      } catch (e) {
+        // No clipboard access (an old browser, a denied permission): the password stays on screen to copy by hand.
+        copy.textContent = "Cópiala a mano";
+      }
+    });
+  }
+
+  if (!root.dataset.session || root.dataset.done === "true") return;
   const session = encodeURIComponent(root.dataset.session);
-  const labels = {
-    pending: "Confirmando el pago", paid: "Pago confirmado", placing: "Buscando servidor", provisioning: "Preparando tu Odoo",
-    active: "Listo", waiting_for_capacity: "En cola: esperando capacidad", failed: "Incidencia: nuestro equipo la está revisando", cancelled: "Cancelado",
-  };
-  const progress = { pending: 1, paid: 2, placing: 2, waiting_for_capacity: 2, provisioning: 3, active: 5 };
   let done = false;
   let timer = null;
+  let live = false;
+  let events = null;
+  let inFlight = false;
+  let again = false;
+  let status = root.querySelector("#onboarding-status") ? root.querySelector("#onboarding-status").dataset.status : "";
 
   function render(s) {
-    const badge = document.getElementById("onboarding-status");
-    badge.textContent = labels[s.status] || s.status;
+    $("success-title").textContent = s.heading;
+    document.title = s.heading + " · Sajet";
+    const badge = $("onboarding-status");
+    badge.textContent = s.badge;
     badge.dataset.status = s.status;
-    document.getElementById("onboarding-progress").value = progress[s.status] || 0;
-    document.getElementById("onboarding-steps").replaceChildren(...s.steps.map((step) => {
+    badge.dataset.tone = s.tone;
+    $("onboarding-progress").value = s.percent;
+    const message = $("onboarding-message");
+    message.textContent = s.message;
+    message.dataset.tone = s.tone;
+    $("onboarding-steps").replaceChildren(...s.steps.map((step) => {
       const li = document.createElement("li");
-      const time = document.createElement("time");
-      time.dateTime = step.at;
-      time.textContent = new Date(step.at).toLocaleTimeString("es-ES");
-      li.append(time, " " + step.reason);
+      li.dataset.state = step.state;
+      const state = document.createElement("span");
+      state.className = "visually-hidden";
+      state.textContent = stepStates[step.state] || "";
+      li.append(step.label + " ", state);
       return li;
     }));
-    if (s.url) {
-      const link = document.getElementById("onboarding-url");
-      link.href = s.url;
-      link.textContent = s.url;
-      document.getElementById("onboarding-login").textContent = s.login || "";
-      document.getElementById("onboarding-password").textContent = s.password || "";
-      document.getElementById("onboarding-ready").hidden = false;
+    if (s.ready) {
+      const link = $("onboarding-url");
+      link.href = s.url || "";
+      link.textContent = s.url || "";
+      if (s.login) {
+        $("onboarding-login").textContent = s.login;
+        $("onboarding-login").hidden = false;
+        $("onboarding-login-hint").hidden = true;
+      }
+      const note = $("onboarding-password-note");
+      if (s.password && !password) {
+        password = s.password;
+        $("onboarding-password").textContent = password;
+        $("onboarding-password-label").hidden = false;
+        $("onboarding-password-row").hidden = false;
+        note.textContent = s.passwordNote || "";
+        note.dataset.shown = "true";
+      } else if (!password) {
+        note.textContent = s.passwordNote || "";
+      }
+      $("onboarding-ready").hidden = false;
     }
-    done = s.status === "active" || s.status === "cancelled";
+    status = s.status;
+    done = s.ready || s.tone === "closed";
   }
 
   async function refresh() {
     clearTimeout(timer);
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
     try {
-      const r = await fetch("/api/onboarding/status?session_id=" + session, { headers: { Accept: "application/json" } });
+      const r = await fetch("/api/onboarding/status?session_id=" + session, { headers: { Accept: "application/json" }, cache: "no-store" });
       if (r.ok) render(await r.json());
     } catch (e) {
       // A network hiccup: the next tick tries again.
+    } finally {
+      inFlight = false;
     }
-    // Poll only while the live stream is down; while it is up, each event triggers one read.
-    if (!done && !live) timer = setTimeout(refresh, 3000);
+    if (done) {
+      if (events) events.close();
+      return;
+    }
+    if (again) {
+      again = false;
+      refresh();
+      return;
+    }
+    // Poll while the live stream is down; while it is up, each event triggers one read. The stream announces changes
+    // of status only, so during provisioning a slow poll still moves the steps on (server, then database).
+    if (!live) timer = setTimeout(refresh, 3000);
+    else if (status === "provisioning") timer = setTimeout(refresh, 5000);
   }
 
-  let live = false;
   if (window.EventSource) {
-    const events = new EventSource("/api/events/onboarding?session_id=" + session);
+    events = new EventSource("/api/events/onboarding?session_id=" + session);
     // Read the state once the stream is open, so a change made before it opened is not missed.
     events.onopen = () => { live = true; if (!done) refresh(); };
     events.onerror = () => {
