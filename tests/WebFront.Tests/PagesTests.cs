@@ -78,9 +78,12 @@ public sealed class PagesTests(WebFixture fx) : IClassFixture<WebFixture>
         Assert.Contains("data-testid=\"plan-basic\"", html, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"plan-pro\"", html, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"plan-enterprise\"", html, StringComparison.Ordinal);
-        Assert.Contains("$29", html, StringComparison.Ordinal);
-        Assert.Contains("$49", html, StringComparison.Ordinal);
-        Assert.Contains("$99", html, StringComparison.Ordinal);
+        // Money the Spanish way, one style on every page (issue 10).
+        var text = System.Net.WebUtility.HtmlDecode(html).Replace('\u00a0', ' ');
+        Assert.Contains("29,00 US$", text, StringComparison.Ordinal);
+        Assert.Contains("49,00 US$", text, StringComparison.Ordinal);
+        Assert.Contains("99,00 US$", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("$29", text, StringComparison.Ordinal);
         Assert.DoesNotContain("% %", System.Net.WebUtility.HtmlDecode(html).Replace('\u00a0', ' '), StringComparison.Ordinal);
         Assert.Contains("99,5", System.Net.WebUtility.HtmlDecode(html), StringComparison.Ordinal);
     }

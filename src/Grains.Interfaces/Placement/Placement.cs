@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sajet.Grains.Interfaces;
 
 namespace Sajet.Grains.Placement;
 
@@ -110,11 +111,11 @@ public sealed record NodeVerdict
         VerdictKind.NotPinned => $"No es el nodo indicado ({_text}).",
         VerdictKind.NoStorage => $"Almacenamiento '{_text}' no disponible.",
         VerdictKind.ContainerLimit => string.Create(CultureInfo.InvariantCulture, $"Límite de contenedores alcanzado ({_a}/{_b})."),
-        VerdictKind.Memory => string.Create(CultureInfo.InvariantCulture, $"Memoria insuficiente: {_a / 1024:0.#} GB de {_b / 1024:0.#} GB superaría el {_c:P0}."),
-        VerdictKind.Disk => string.Create(CultureInfo.InvariantCulture, $"Disco insuficiente: {_a:0} GB de {_b:0} GB superaría el {_c:P0}."),
-        VerdictKind.CpuReserved => string.Create(CultureInfo.InvariantCulture, $"CPU insuficiente: {_a} núcleos reservados de {_b:0.#} permitidos."),
-        VerdictKind.CpuLoad => string.Create(CultureInfo.InvariantCulture, $"CPU demasiado cargada: {_a:P0} proyectado, límite {_b:P0}."),
-        VerdictKind.Fits => string.Create(CultureInfo.InvariantCulture, $"Cabe: memoria {_a:P0}, CPU {_b:P0}, disco {_c:P0} tras colocar."),
+        VerdictKind.Memory => $"Memoria insuficiente: {Es.MemoryMb((long)_a)} de {Es.MemoryMb((long)_b)} superaría el {Es.Percent(_c)}.",
+        VerdictKind.Disk => $"Disco insuficiente: {Es.DiskGb((long)_a)} de {Es.DiskGb((long)_b)} superaría el {Es.Percent(_c)}.",
+        VerdictKind.CpuReserved => $"CPU insuficiente: {Es.Number(_a)} núcleos reservados de {Es.Number(_b, 1)} permitidos.",
+        VerdictKind.CpuLoad => $"CPU demasiado cargada: {Es.Percent(_a)} proyectado, límite {Es.Percent(_b)}.",
+        VerdictKind.Fits => $"Cabe: memoria {Es.Percent(_a)}, CPU {Es.Percent(_b)}, disco {Es.Percent(_c)} tras colocar.",
         _ => "",
     };
 }
@@ -168,7 +169,7 @@ public static class Placer
         }
 
         return new PlacementDecision(true, nodes[best].Id,
-            string.Create(CultureInfo.InvariantCulture, $"Colocado en {nodes[best].Id} (estrategia {settings.Strategy}, carga proyectada {bestScore:P0})."), verdicts);
+            $"Colocado en {nodes[best].Id} (estrategia {settings.Strategy}, carga proyectada {Es.Percent(bestScore)}).", verdicts);
     }
 
     /// <summary>Every node's verdict, judged on first read; the chosen one says so.</summary>
@@ -272,5 +273,5 @@ public static class Placer
         return new Assessment(NodeVerdict.VerdictKind.Fits, null, memProjected / memTotalMb, cpuProjected, diskProjected / diskTotalGb, score);
     }
 
-    public static string Describe(PlacementRequest r) => $"{r.Cores} núcleos, {r.MemoryMb / 1024.0:0.#} GB de RAM y {r.DiskGb} GB de disco";
+    public static string Describe(PlacementRequest r) => $"{Es.Cores(r.Cores)}, {Es.MemoryMb(r.MemoryMb)} de RAM y {Es.DiskGb(r.DiskGb)} de disco";
 }

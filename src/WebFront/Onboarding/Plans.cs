@@ -5,7 +5,7 @@ namespace Sajet.WebFront.Onboarding;
 
 public sealed record Plan(string Id, string Name, int PriceCents, string Currency, int Cores, int MemoryMb, int DiskGb, string Backup, string Sla, bool Shared, bool Ha)
 {
-    public string PriceLabel => $"${PriceCents / 100.0:0.##}/mes";
+    public string PriceLabel => $"{Sajet.Grains.Interfaces.Es.Usd(PriceCents)}/mes";
 }
 
 /// <summary>The plans table (seeded by sql/0004, editable by admins).</summary>

@@ -25,9 +25,13 @@ public sealed class IndexModel(NpgsqlDataSource db) : PageModel
 
     public sealed record PlanCard(string Id, string Name, int PriceCents, int Cores, int MemoryMb, int DiskGb, string Backup, string Sla, bool Shared)
     {
-        public string Price => $"${PriceCents / 100m:0.##}";
+        public string Price => Sajet.Grains.Interfaces.Es.Usd(PriceCents);
 
-        public string Memory => $"{MemoryMb / 1024m:0.#} GB de memoria";
+        public string Memory => $"{Sajet.Grains.Interfaces.Es.MemoryMb(MemoryMb)} de memoria";
+
+        public string CoresText => $"{Sajet.Grains.Interfaces.Es.Cores(Cores)} de CPU";
+
+        public string Disk => $"{Sajet.Grains.Interfaces.Es.DiskGb(DiskGb)} de disco";
 
         /// <summary>
         /// The plans table stores the SLA as written in the design ("99.5%"), the fallback as a bare number: either way
@@ -40,7 +44,7 @@ public sealed class IndexModel(NpgsqlDataSource db) : PageModel
                 var bare = Sla.Trim().TrimEnd('%').Trim();
                 return decimal.TryParse(bare, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var value)
                     // The app runs in invariant-globalization mode (no ICU on the hosts), so the comma is put in by hand.
-                    ? value.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture).Replace('.', ',') + "\u00a0%"
+                    ? Sajet.Grains.Interfaces.Es.Number(value, 2) + "\u00a0%"
                     : Sla;
             }
         }

@@ -45,7 +45,6 @@ public static class TenantLabels
         _ => action,
     };
 
-    /// <summary>USD amounts as Stripe's dashboard writes them ($1,234.00); the server runs globalization-invariant, so no culture data.</summary>
-    public static string Usd(long cents) =>
-        (cents < 0 ? "-$" : "$") + (Math.Abs(cents) / 100m).ToString("N2", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>USD amounts the Spanish way ("1.234,00 US$"), the one money style of every page.</summary>
+    public static string Usd(long cents) => Sajet.Grains.Interfaces.Es.Usd(cents);
 }

@@ -146,8 +146,9 @@ public sealed class SettingsBillingPortalTests(StripeSimulatorWebFixture fx) : I
         Assert.Contains($"data-testid=\"subscription-{sub}\"", html, StringComparison.Ordinal);
         Assert.Contains($"data-testid=\"past-due-{late}\"", html, StringComparison.Ordinal);
         Assert.Contains($"data-testid=\"failed-payment-{eventId}\"", html, StringComparison.Ordinal);
-        Assert.Contains("$29.00", html, StringComparison.Ordinal);
-        Assert.Contains("$49.00/mes", html, StringComparison.Ordinal);
+        var text = System.Net.WebUtility.HtmlDecode(html).Replace('\u00a0', ' ');
+        Assert.Contains("29,00 US$", text, StringComparison.Ordinal);
+        Assert.Contains("49,00 US$/mes", text, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -178,7 +179,7 @@ public sealed class SettingsBillingPortalTests(StripeSimulatorWebFixture fx) : I
         Assert.Equal(HttpStatusCode.OK, (await client.LoginAsync(email, "tenant-password-1", "tenant")).StatusCode);
         var html = await client.GetStringAsync($"/tenant/portal?tenantId={other}");
         Assert.Contains("data-testid=\"portal-status\" data-status=\"active\">Activo<", html, StringComparison.Ordinal);
-        Assert.Contains("Pro · $49.00/mes", html, StringComparison.Ordinal);
+        Assert.Contains("Pro · 49,00 US$/mes", System.Net.WebUtility.HtmlDecode(html).Replace('\u00a0', ' '), StringComparison.Ordinal);
         Assert.Contains($"https://{tenantId}.example.com", html, StringComparison.Ordinal);
         Assert.DoesNotContain(other, html, StringComparison.Ordinal);
         Assert.DoesNotContain("Suspendido", html, StringComparison.Ordinal);

@@ -6,9 +6,6 @@ namespace Sajet.WebFront.Pages.Admin;
 /// <summary>How admin pages write numbers, times and the answers of the API handlers they share.</summary>
 public static class AdminFormat
 {
-    // The server runs globalization-invariant (no culture data), so numbers use the invariant format.
-    private static readonly CultureInfo Es = CultureInfo.InvariantCulture;
-
     /// <summary>Orleans' silo status (as /health reports it) in Spanish.</summary>
     public static string OrleansStatus(string status) => status switch
     {
@@ -19,9 +16,9 @@ public static class AdminFormat
         _ => status,
     };
 
-    public static string Gib(long bytes) => (bytes / 1073741824d).ToString("0.#", Es) + " GiB";
+    public static string Gib(long bytes) => Sajet.Grains.Interfaces.Es.Gib(bytes);
 
-    public static string Percent(double fraction) => double.IsFinite(fraction) ? (fraction * 100).ToString("0", Es) + " %" : "—";
+    public static string Percent(double fraction) => Sajet.Grains.Interfaces.Es.Percent(fraction);
 
     public static string Ratio(double used, double total) => total > 0 ? Percent(used / total) : "—";
 
