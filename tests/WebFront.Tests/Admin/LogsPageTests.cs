@@ -27,15 +27,15 @@ public sealed partial class LogsPageTests(WebFixture fx) : IClassFixture<WebFixt
         Assert.Equal(["audit", "history", "history", "audit"], rows.Select(r => Regex.Match(r, "data-source=\"([a-z]+)\"").Groups[1].Value));
         var (resolve, note, failure, refusal) = (rows[0], rows[1], rows[2], rows[3]);
 
-        Assert.Matches("<td>\\s*Inicio de sesión fallido\\s*<br><span class=\"muted\">Auditoría de seguridad</span>", refusal);
+        Assert.Matches("<div class=\"log-kind\">\\s*Inicio de sesión fallido\\s*<br><span class=\"muted\">Auditoría de seguridad</span>", refusal);
         Assert.Contains("<dt>Rol</dt>", refusal, StringComparison.Ordinal);
         Assert.Matches("<dd>\\s*administrador\\s*</dd>", refusal);
         Assert.Matches("<dd>\\s*contraseña incorrecta\\s*</dd>", refusal);
         Assert.Contains("IP <code>10.1.2.3</code>", refusal, StringComparison.Ordinal);
         Assert.Contains("<span class=\"badge badge-warning\">Aviso</span>", refusal, StringComparison.Ordinal);
 
-        Assert.Matches("<td>\\s*Cambio de estado\\s*<br><span class=\"muted\">Historial de clientes</span>", failure);
-        Assert.Matches("<td>\\s*Recordatorio \\(paso de aprovisionamiento\\)\\s*</td>", failure);
+        Assert.Matches("<div class=\"log-kind\">\\s*Cambio de estado\\s*<br><span class=\"muted\">Historial de clientes</span>", failure);
+        Assert.Matches("<div class=\"log-actor\">\\s*Recordatorio \\(paso de aprovisionamiento\\)\\s*</div>", failure);
         Assert.Contains("Aprovisionando → Fallido", failure, StringComparison.Ordinal);
         Assert.Contains("data-severity=\"error\"", failure, StringComparison.Ordinal);
         Assert.Contains("<span class=\"badge badge-bad\">Error</span>", failure, StringComparison.Ordinal);
@@ -44,12 +44,12 @@ public sealed partial class LogsPageTests(WebFixture fx) : IClassFixture<WebFixt
         Assert.Contains("data-kind=\"proxmox\"", failure, StringComparison.Ordinal);
         Assert.Contains($"<a href=\"/admin/tenants/{tenant}\"><code>{tenant}</code></a>", failure, StringComparison.Ordinal);
 
-        Assert.Matches("<td>\\s*Anotación del historial\\s*<br>", note);
-        Assert.Matches("<td>\\s*Sistema\\s*</td>", note);
+        Assert.Matches("<div class=\"log-kind\">\\s*Anotación del historial\\s*<br>", note);
+        Assert.Matches("<div class=\"log-actor\">\\s*Sistema\\s*</div>", note);
         Assert.Contains("data-severity=\"info\"", note, StringComparison.Ordinal);
         Assert.DoesNotContain("→", note, StringComparison.Ordinal);
 
-        Assert.Matches("<td>\\s*Resolución de un cliente\\s*<br>", resolve);
+        Assert.Matches("<div class=\"log-kind\">\\s*Resolución de un cliente\\s*<br>", resolve);
         Assert.Matches("<dt>Acción</dt>\\s*<dd>\\s*Reintentar\\s*</dd>", resolve);
         Assert.Matches($"<dt>Cliente</dt>\\s*<dd>\\s*<a href=\"/admin/tenants/{tenant}\"><code>{tenant}</code></a>", resolve);
         Assert.Matches("<dt>Nodo</dt>\\s*<dd>\\s*—\\s*</dd>", resolve);
