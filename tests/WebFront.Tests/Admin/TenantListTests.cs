@@ -55,6 +55,9 @@ public sealed partial class TenantListTests(WebFixture fx) : IClassFixture<WebFi
         }
 
         Assert.Equal(520, ids.Count);
+
+        // The unpaged list the waiting queue and billing pages use has no cap either (it had LIMIT 500).
+        Assert.Equal(520, (await Sajet.WebFront.Tenants.TenantsApi.ListAsync(App.Db.DataSource, null, tag, CancellationToken.None)).Count);
     }
 
     [Fact]
