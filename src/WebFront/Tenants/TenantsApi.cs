@@ -52,15 +52,6 @@ public static class TenantsApi
         FROM grain_events WHERE grain_type = 'tenant' AND grain_key = @id ORDER BY id
         """;
 
-    private const string ListSql = """
-        SELECT id, subdomain, company_name AS CompanyName, email, plan_id AS PlanId, status, node_id AS NodeId, created_at AS CreatedAt, waiting_since AS WaitingSince
-        FROM tenants
-        WHERE (@status::text IS NULL OR status = @status)
-          AND (@q::text IS NULL OR subdomain ILIKE '%' || @q || '%' OR company_name ILIKE '%' || @q || '%' OR email ILIKE '%' || @q || '%')
-        ORDER BY CASE WHEN status = 'waiting_for_capacity' THEN 0 ELSE 1 END, waiting_since NULLS LAST, created_at DESC
-        LIMIT 500
-        """;
-
     private sealed record HistoryRow(long Id, DateTime At, string? From, string? To, string Reason, string Actor, string? CorrelationId, string? Data);
 
     private sealed record TenantRow(string Id, string Subdomain, string CompanyName, string Email, string Country, string Plan, string Status, string? Url,
@@ -73,7 +64,7 @@ public static class TenantsApi
             .WithSummary("A tenant with its status and full history.");
 
         var admin = app.MapGroup("/api/admin/tenants").RequireAuthorization(Roles.AdminPolicy).WithTags("Clientes");
-        admin.MapGet("/", ListEndpointAsync).WithSummary("Tenants, waiting ones first; filter by status or text.");
+        admin.MapGet("/", ListEndpointAsync).WithSummary("Tenants a page at a time, waiting ones first or sorted by a column; filter by status, plan, node or text.");
         admin.MapTenantActions();
 
         app.MapGet("/api/tenant/me", MineAsync).RequireAuthorization(Roles.TenantPolicy).WithTags("Portal")
@@ -100,18 +91,21 @@ public static class TenantsApi
             TenantActions.Allowed(row.Status, row.Compensated));
     }
 
-    public static async Task<IReadOnlyList<TenantListItem>> ListAsync(NpgsqlDataSource db, string? status, string? q, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return [.. await conn.QueryAsync<TenantListItem>(new CommandDefinition(ListSql,
-            new { status = string.IsNullOrWhiteSpace(status) ? null : status, q = string.IsNullOrWhiteSpace(q) ? null : q.Trim() }, cancellationToken: ct))];
-    }
+    /// <summary>Every tenant that matches, uncapped: for the short queues (waiting, past due) that show them all.</summary>
+    public static Task<IReadOnlyList<TenantListItem>> ListAsync(NpgsqlDataSource db, string? status, string? q, CancellationToken ct) =>
+        TenantList.AllAsync(db, status, q, ct);
 
     private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> GetAsync(string id, NpgsqlDataSource db, CancellationToken ct) =>
         await LoadAsync(db, id, ct) is { } tenant ? TypedResults.Ok(tenant) : NotFound(id);
 
-    private static async Task<Ok<IReadOnlyList<TenantListItem>>> ListEndpointAsync(NpgsqlDataSource db, string? status, string? q, CancellationToken ct) =>
-        TypedResults.Ok(await ListAsync(db, status, q, ct));
+    private static async Task<Results<Ok<TenantListPage>, ValidationProblem>> ListEndpointAsync(
+        [AsParameters] TenantListRequest request, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var (query, errors) = TenantList.Parse(request, await TenantList.FiltersAsync(db, ct));
+        return errors.Count > 0
+            ? TypedResults.ValidationProblem(errors, title: "Consulta de clientes no válida")
+            : TypedResults.Ok(await TenantList.PageAsync(db, query, ct));
+    }
 
     private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> MineAsync(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct) =>
         SajetClaims.TenantIdOf(user) is { } mine && await LoadAsync(db, mine, ct) is { } tenant
