@@ -215,7 +215,7 @@ public static partial class NodesApi
         return TypedResults.Ok(view);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, NpgsqlDataSource db, GrainOutbox grains, ILoggerFactory loggers, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, NpgsqlDataSource db, GrainOutbox grains, ILoggerFactory loggers, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -243,7 +243,7 @@ public static partial class NodesApi
 
         if (occupants.Count > 0)
         {
-            var names = occupants.Select(o => o.Vmid is { } v ? $"contenedor {v} ({o.Hostname}{(o.TenantId is null ? "" : $", inquilino {o.TenantId}")})" : $"reserva {o.ReservationKey}");
+            var names = occupants.Select(Describe);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict,
                 title: "El nodo no está vacío.",
@@ -263,6 +263,13 @@ public static partial class NodesApi
         loggers.CreateLogger(typeof(NodesApi)).LogInformation("Node {Node} unregistered", id);
         return TypedResults.NoContent();
     }
+
+    private static string Describe(NodeOccupant o) => o switch
+    {
+        { Kind: not null } => $"contenedor {o.Vmid} ({o.Hostname}{(o.TenantId is null ? "" : $", inquilino {o.TenantId}")})",
+        { TenantId: { } tenant } => $"inquilino {tenant}{(o.Hostname is { } shared ? $" (contenedor compartido {shared})" : "")}",
+        _ => $"reserva {o.ReservationKey}",
+    };
 
     public static async Task<Results<Ok<NodeMetrics>, ValidationProblem, ProblemHttpResult>> MetricsAsync(
         string id, string? from, string? to, NpgsqlDataSource db, CancellationToken ct)

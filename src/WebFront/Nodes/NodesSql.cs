@@ -37,13 +37,22 @@ internal static class NodesSql
         WHERE id = @id
         """;
 
+    // What keeps a node from being removed: live containers, unreleased reservations, and tenants the read model places
+    // on it (directly or through a shared container there) that no live container row accounts for. A failed tenant
+    // keeps its node_id after its compensation removed the container, so only its container (if any) counts.
     public const string Occupants = """
         SELECT vmid, hostname, kind, tenant_id, reservation_key FROM containers WHERE node_id = @id AND status <> 'deleted'
         UNION ALL
         SELECT NULL, NULL, NULL, NULL, r.key FROM reservations r
         WHERE r.node_id = @id AND r.released_at IS NULL
           AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.reservation_key = r.key AND c.node_id = @id AND c.status <> 'deleted')
-        ORDER BY 1 NULLS LAST, 5
+        UNION ALL
+        SELECT t.vmid, m.hostname, NULL, t.id, NULL FROM tenants t
+        LEFT JOIN shared_container_members m ON m.tenant_id = t.id
+        LEFT JOIN shared_containers s ON s.hostname = m.hostname
+        WHERE t.status NOT IN ('deleted', 'failed') AND (t.node_id = @id OR s.node_id = @id)
+          AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.tenant_id = t.id AND c.node_id = @id AND c.status <> 'deleted')
+        ORDER BY 1 NULLS LAST, 5, 4
         """;
 
     // Only history is left when nothing lives on the node: deleted containers, released reservations, drift.
