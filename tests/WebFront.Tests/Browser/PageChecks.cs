@@ -18,6 +18,33 @@ public static class PageChecks
         "Account", "Required", "Dark mode", "Light mode", "Skip to content", "per month", "Not found", "Verify", "Save",
     }.Select(Regex.Escape)) + @")\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
+    /// <summary>
+    /// Numbers written outside the one style every page uses (src/Grains.Interfaces/Es.cs): a decimal point ("4.9 GiB",
+    /// "49.00"), a comma between thousands ("1,234"), four digits grouped ("1.234"), a dollar sign in front ("$49"), a
+    /// percent or a unit glued to its number ("42%", "4GiB"), English units ("2 cores"). Dotted quads (IP addresses) and
+    /// times ("21:35"), versions and file names are not numbers of this kind and are left alone.
+    /// </summary>
+    public static IEnumerable<string> NonSpanishNumbers(string text) =>
+        NumberStyles.SelectMany(style => style.Matches(text).Select(m => $"\"{Around(text, m)}\" ({style})"));
+
+    private static readonly Regex[] NumberStyles =
+    [
+        // A version ("Odoo 18.0") or a file name ("debian-12-standard_12.7-1_amd64") is a name, not a quantity.
+        new(@"(?<![\d.,_/-])(?<!Odoo\s)\d+\.\d{1,2}(?![\d._/-])"),
+        new(@"(?<![\d.,])[1-9]\d{0,2}(,\d{3})+(?![\d,])"),
+        new(@"(?<![\d.,])\d\.\d{3}(?![\d.,])"),
+        new(@"(?<![A-Za-z])\$\s?\d"),
+        new(@"\d(%|GiB|MiB|GB|MB|KiB|TiB)"),
+        new(@"\d\s?(cores?|vCPUs?)\b", RegexOptions.IgnoreCase),
+    ];
+
+    private static string Around(string text, Match m)
+    {
+        var start = Math.Max(0, m.Index - 20);
+        var end = Math.Min(text.Length, m.Index + m.Length + 20);
+        return System.Text.RegularExpressions.Regex.Replace(text[start..end], @"\s+", " ").Trim();
+    }
+
     /// <summary>Empty when the page fits its viewport's width; otherwise what overflows.</summary>
     public static Task<string> OverflowAsync(IPage page) => page.EvaluateAsync<string>("""
         () => {

@@ -36,6 +36,21 @@
     });
   }
 
+  // On a phone the admin menu scrolls sideways; the section being shown is brought into view, or the later entries
+  // ("Ajustes") would sit off screen on their own page.
+  function revealCurrentSection() {
+    var current = document.querySelector(".admin-nav [aria-current='page']");
+    if (!current) {
+      return;
+    }
+    var list = current.closest("ul");
+    var box = current.getBoundingClientRect();
+    var frame = list.getBoundingClientRect();
+    if (box.right > frame.right || box.left < frame.left) {
+      list.scrollLeft += box.left - frame.left - (frame.width - box.width) / 2;
+    }
+  }
+
   function refresh() {
     return fetch("/api/auth/refresh", {
       method: "POST",
@@ -95,6 +110,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setupThemeToggle();
+    revealCurrentSection();
     keepSessionAlive();
     resumeSession();
   });
