@@ -2,6 +2,7 @@ using Orleans.Dashboard;
 using Sajet.Cluster;
 using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Persistence;
+using Sajet.WebFront.ApiDocs;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Auth;
 using Sajet.WebFront.Health;
@@ -33,7 +34,7 @@ builder.Services.AddSajetLiveEvents();                      // LISTEN/NOTIFY →
 builder.Services.AddNodes(builder.Configuration);            // node registry, metrics, capacity check
 builder.Services.AddSajetHealth();
 builder.Services.AddSajetPages();                           // Razor Pages, /Admin and /Tenant folders protected
-builder.Services.AddOpenApi();
+builder.Services.AddSajetApiDocs();                         // OpenAPI document in Spanish, /docs themed
 
 var app = builder.Build();
 await app.ApplyMigrationsAsync();                           // a fresh database works on first start
@@ -42,19 +43,14 @@ await app.EnsureFirstAdminAsync();
 app.UseSajetSecurityHeaders();
 app.UseSajetErrorHandling();
 app.UseStaticFiles();
-app.UseSwaggerUI(o =>
-{
-    o.RoutePrefix = "docs";
-    o.SwaggerEndpoint("/openapi/v1.json", "Sajet API v1");
-    o.DocumentTitle = "Sajet · API";
-});
+app.UseSajetApiDocs();
 app.UseRouting();
 app.UseRateLimiter();
 app.UseSajetAuthorization();                                // authentication, area guard, authorization
 app.UseAntiforgery();
 
 app.MapHealthApi();
-app.MapOpenApi();
+app.MapSajetApiDocs();                                      // /openapi/v1.json, /redoc → /docs
 app.MapAuthApi();
 app.MapAuditApi();
 app.MapPlansApi();
@@ -64,7 +60,8 @@ app.MapTenantsApi();
 app.MapNodesApi();
 app.MapLiveEvents();
 app.MapSajetPages();
-app.MapOrleansDashboard("/admin/orleans").RequireAuthorization(Roles.AdminPolicy);
+// The dashboard is a page of its own (admins only), not part of the API the document describes.
+app.MapOrleansDashboard("/admin/orleans").RequireAuthorization(Roles.AdminPolicy).ExcludeFromDescription();
 
 app.Run();
 

@@ -29,7 +29,7 @@ public static class AuditApi
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/admin/audit").RequireAuthorization("admin").WithTags("Auditoría");
-        group.MapGet("/", ListAsync).WithSummary("Recent security audit events, newest first.");
+        group.MapGet("/", ListAsync).WithSummary("Eventos recientes del registro de auditoría, los más nuevos primero.");
         return app;
     }
 

@@ -22,15 +22,15 @@ public static class AuthApi
     {
         var group = app.MapGroup("/api/auth").WithTags("Autenticación").RequireRateLimiting(RateLimitPolicies.Auth);
         group.MapPost("/login", LoginAsync).RequireRateLimiting(RateLimitPolicies.Login)
-            .WithSummary("Signs in; sets the access and refresh cookies (and returns the JWT when tokenInBody is true).");
-        group.MapPost("/refresh", RefreshAsync).WithSummary("Rotates the refresh token from its cookie and issues a new access token.");
-        group.MapPost("/logout", LogoutAsync).WithSummary("Ends the session: its refresh tokens are revoked and the cookies cleared.");
-        group.MapGet("/me", MeAsync).RequireAuthorization();
+            .WithSummary("Inicia sesión: pone las cookies de acceso y de renovación (y devuelve el JWT si tokenInBody es true).");
+        group.MapPost("/refresh", RefreshAsync).WithSummary("Renueva la sesión: cambia el token de renovación de su cookie y emite un token de acceso nuevo.");
+        group.MapPost("/logout", LogoutAsync).WithSummary("Cierra la sesión: revoca sus tokens de renovación y borra las cookies.");
+        group.MapGet("/me", MeAsync).RequireAuthorization().WithSummary("La cuenta con la que se ha iniciado sesión: usuario, rol y si tiene 2FA.");
 
         var twoFactor = group.MapGroup("/2fa").RequireAuthorization();
-        twoFactor.MapPost("/setup", SetupAsync).WithSummary("Creates a pending TOTP seed; returns its otpauth URI and QR code.");
-        twoFactor.MapPost("/enable", EnableAsync).WithSummary("Enables 2FA with a code from the pending seed; returns 10 single-use recovery codes.");
-        twoFactor.MapPost("/disable", DisableAsync).WithSummary("Disables 2FA with a current code or a recovery code.");
+        twoFactor.MapPost("/setup", SetupAsync).WithSummary("Prepara la verificación en dos pasos: crea una semilla TOTP pendiente y devuelve su URI otpauth y su código QR.");
+        twoFactor.MapPost("/enable", EnableAsync).WithSummary("Activa la verificación en dos pasos con un código de la semilla pendiente; devuelve 10 códigos de recuperación de un solo uso.");
+        twoFactor.MapPost("/disable", DisableAsync).WithSummary("Desactiva la verificación en dos pasos con un código actual o uno de recuperación.");
         return app;
     }
 

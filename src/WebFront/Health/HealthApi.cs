@@ -53,7 +53,7 @@ public static class HealthApi
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health", CheckAsync).WithTags("Salud").AllowAnonymous()
-            .WithSummary("Database reachability and the Orleans silos in the membership table; 200 while the database answers, 503 otherwise.");
+            .WithSummary("Estado del servicio: si responde la base de datos y qué silos de Orleans están en el clúster; 200 mientras responde la base de datos, 503 si no.");
         return app;
     }
 

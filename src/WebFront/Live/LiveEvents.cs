@@ -118,7 +118,7 @@ public static class LiveEventsApi
     {
         // Admins see every tenant change and node alert.
         app.MapGet("/api/events", (HttpContext http, LiveEvents live, CancellationToken ct) => StreamAsync(http, live, _ => true, ct))
-            .RequireAuthorization(Roles.AdminPolicy).WithTags("Eventos").WithSummary("Server-Sent Events: tenant state changes and node alerts.");
+            .RequireAuthorization(Roles.AdminPolicy).WithTags("Eventos").WithSummary("Eventos en vivo (Server-Sent Events): cambios de estado de los clientes y alertas de los nodos.");
 
         // /success sees only its own tenant, identified by the Checkout Session it paid.
         app.MapGet("/api/events/onboarding", async (string? session_id, HttpContext http, LiveEvents live, NpgsqlDataSource db, CancellationToken ct) =>
@@ -133,7 +133,7 @@ public static class LiveEventsApi
             }
 
             await StreamAsync(http, live, e => e.Kind == "tenant" && e.Data.TryGetProperty("key", out var k) && k.GetString() == tenant, ct);
-        }).AllowAnonymous().WithTags("Eventos").WithSummary("Server-Sent Events for one onboarding.");
+        }).AllowAnonymous().WithTags("Eventos").WithSummary("Eventos en vivo de un alta, por el identificador de su sesión de pago.");
         return app;
     }
 

@@ -38,16 +38,16 @@ public static partial class NodesApi
 
     public static IEndpointRouteBuilder MapNodesApi(this IEndpointRouteBuilder app)
     {
-        var nodes = app.MapGroup("/api/nodes").RequireAuthorization(AdminPolicy);
-        nodes.MapPost("/", RegisterAsync);
-        nodes.MapGet("/", ListAsync);
-        nodes.MapGet("/{id}", GetAsync);
-        nodes.MapPatch("/{id}", PatchAsync);
-        nodes.MapDelete("/{id}", DeleteAsync);
-        nodes.MapGet("/{id}/metrics", MetricsAsync);
+        var nodes = app.MapGroup("/api/nodes").RequireAuthorization(AdminPolicy).WithTags("Nodos");
+        nodes.MapPost("/", RegisterAsync).WithSummary("Da de alta un nodo Proxmox: comprueba la conexión y el token antes de guardarlo.");
+        nodes.MapGet("/", ListAsync).WithSummary("Los nodos con su estado, sus límites y sus últimas métricas.");
+        nodes.MapGet("/{id}", GetAsync).WithSummary("Un nodo con su estado, sus límites y sus últimas métricas.");
+        nodes.MapPatch("/{id}", PatchAsync).WithSummary("Cambia la URL, la huella, los límites o el token de un nodo; solo los campos enviados.");
+        nodes.MapDelete("/{id}", DeleteAsync).WithSummary("Retira un nodo; se rechaza (409) mientras aloje clientes o contenedores.");
+        nodes.MapGet("/{id}/metrics", MetricsAsync).WithSummary("Las métricas de CPU, memoria y disco de un nodo en el tiempo.");
 
-        var provision = app.MapGroup("/api/provision").RequireAuthorization(AdminPolicy);
-        provision.MapGet("/check-capacity", CheckCapacityAsync);
+        var provision = app.MapGroup("/api/provision").RequireAuthorization(AdminPolicy).WithTags("Capacidad");
+        provision.MapGet("/check-capacity", CheckCapacityAsync).WithSummary("Dice si un plan cabe ahora y dónde se colocaría, o por qué no cabe en cada nodo.");
         return app;
     }
 

@@ -25,7 +25,7 @@ public static class Plans
     public static IEndpointRouteBuilder MapPlansApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/plans", async (NpgsqlDataSource db, CancellationToken ct) => TypedResults.Ok(await ActiveAsync(db, ct)))
-            .WithTags("Planes").WithSummary("Active plans with prices in cents.").AllowAnonymous();
+            .WithTags("Planes").WithSummary("Planes a la venta, con el precio en céntimos de dólar.").AllowAnonymous();
         return app;
     }
 }

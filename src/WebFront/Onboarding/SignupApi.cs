@@ -33,7 +33,7 @@ public static class SignupApi
             .DisableAntiforgery() // A JSON API for scripts and other sites' forms is not cookie-authenticated.
             .RequireRateLimiting(RateLimitPolicies.Checkout)
             .WithTags("Alta")
-            .WithSummary("Sign up: creates the tenant (pending), the Stripe customer and a Checkout Session.");
+            .WithSummary("Alta: crea el cliente (pendiente), el cliente en Stripe y la sesión de pago de Stripe Checkout.");
         return app;
     }
 

@@ -18,8 +18,8 @@ public static class StripeWebhook
             .AllowAnonymous()
             .DisableAntiforgery()
             .RequireRateLimiting(RateLimitPolicies.Webhook)
-            .WithTags("Stripe")
-            .WithSummary("Stripe webhook endpoint (signed events).");
+            .WithTags("Pagos")
+            .WithSummary("Recibe los eventos firmados de Stripe (pagos, facturas, suscripciones); los repetidos se ignoran.");
         return app;
     }
 

@@ -25,7 +25,8 @@ public static class TenantActionsApi
     {
         admin.MapPost("/{id}/resolve", (string id, ResolveRequest request, HttpContext http, TenantActionSender sender, CancellationToken ct) =>
                 sender.SendAsync(new TenantActionRequest(id, request.Action, request.NodeId), http, ct))
-            .WithSummary("Resuelve un cliente que espera o falló: retry, place_on_node, keep_waiting o cancel. Responde con el resultado (200 hecho, 409 rechazado con el motivo, 202 en cola).");
+            .WithSummary("Resuelve un cliente que espera o falló: reintentar, colocarlo en un nodo, seguir esperando o darlo de baja. Responde con el resultado (200 hecho, 409 rechazado con el motivo, 202 en cola).")
+            .WithDescription("Valores de «action»: retry, place_on_node (con «nodeId»), keep_waiting, cancel.");
         admin.MapPost("/{id}/suspend", (string id, HttpContext http, TenantActionSender sender, CancellationToken ct) =>
                 sender.SendAsync(new TenantActionRequest(id, TenantActions.Suspend, null), http, ct))
             .WithSummary("Suspende un cliente activo o con el pago pendiente. Responde con el resultado.");

@@ -61,16 +61,16 @@ public static class TenantsApi
     public static IEndpointRouteBuilder MapTenantsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/tenants/{id}", GetAsync).RequireAuthorization(Roles.AdminPolicy).WithTags("Clientes")
-            .WithSummary("A tenant with its status and full history.");
+            .WithSummary("Un cliente con su estado y su historial completo.");
 
         var admin = app.MapGroup("/api/admin/tenants").RequireAuthorization(Roles.AdminPolicy).WithTags("Clientes");
-        admin.MapGet("/", ListEndpointAsync).WithSummary("Tenants a page at a time, waiting ones first or sorted by a column; filter by status, plan, node or text.");
+        admin.MapGet("/", ListEndpointAsync).WithSummary("Clientes por páginas, los que esperan primero u ordenados por una columna; filtros por estado, plan, nodo o texto.");
         admin.MapTenantActions();
 
         app.MapGet("/api/tenant/me", MineAsync).RequireAuthorization(Roles.TenantPolicy).WithTags("Portal")
-            .WithSummary("The signed-in customer's own tenant.");
+            .WithSummary("El servicio del cliente que ha iniciado sesión en el portal.");
         app.MapGet("/api/onboarding/status", OnboardingAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicies.OnboardingStatus).WithTags("Alta")
-            .WithSummary("Progress of an onboarding in the customer's words, by its Stripe Checkout Session id (used by /success); the password once, to the signing browser.");
+            .WithSummary("Progreso de un alta en palabras del cliente, por el identificador de su sesión de Stripe Checkout (lo usa /success); la contraseña una sola vez, al navegador que hizo el alta.");
         return app;
     }
 
