@@ -238,17 +238,12 @@ public sealed class TenantGrain(
 
         switch (m.Action)
         {
-            case ResolveActions.Retry:
+            case ResolveActions.Retry or ResolveActions.PlaceOnNode:
             {
-                Context.Record(State.Status, null, $"{m.Actor} pidió reintentar");
-                var summary = await PlaceAsync(null);
-                return Placement(summary);
-            }
-            case ResolveActions.PlaceOnNode:
-            {
-                Context.Record(State.Status, null, $"{m.Actor} pidió colocar en {m.NodeId}");
-                var summary = await PlaceAsync(m.NodeId);
-                return Placement(summary);
+                // A retry is a placement on any node; the node is null unless the operator pinned one (checked above).
+                var node = m.Action == ResolveActions.PlaceOnNode ? m.NodeId : null;
+                Context.Record(State.Status, null, node is null ? $"{m.Actor} pidió reintentar" : $"{m.Actor} pidió colocar en {node}");
+                return Placement(await PlaceAsync(node));
             }
             case ResolveActions.KeepWaiting:
                 Context.Record(State.Status, null, $"{m.Actor} decidió seguir esperando capacidad");

@@ -21,9 +21,7 @@ public sealed class TenantActionOutcomeTests
         using var admin = await h.AdminClientAsync();
         Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync("/api/nodes/pve1", new { maintenance = true })).StatusCode);
 
-        var signed = await h.SignUpAsync("acciones");
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, "waiting_for_capacity");
+        var signed = await h.SignUpAndPayAsync("acciones", status: "waiting_for_capacity");
         var id = signed.TenantId;
 
         // Refused by the read model before any grain call: no history row is written for it.

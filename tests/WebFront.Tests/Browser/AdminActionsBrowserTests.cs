@@ -22,9 +22,7 @@ public sealed class AdminActionsBrowserTests(ChromiumFixture chromium) : IClassF
         await h.RegisterNodesAsync("pve1");
         using var api = await h.AdminClientAsync();
         Assert.Equal(HttpStatusCode.OK, (await api.PatchAsJsonAsync("/api/nodes/pve1", new { maintenance = true })).StatusCode);
-        var signed = await h.SignUpAsync("acciones-web");
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, "waiting_for_capacity");
+        var signed = await h.SignUpAndPayAsync("acciones-web", status: "waiting_for_capacity");
 
         await using var context = await Chromium.NewContextAsync(chromium.Browser);
         var page = await context.NewPageAsync();

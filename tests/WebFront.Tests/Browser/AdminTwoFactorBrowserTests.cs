@@ -56,9 +56,7 @@ public sealed class AdminTwoFactorBrowserTests(ChromiumFixture chromium) : IClas
         await Assertions.Expect(page.GetByTestId("waiting-queue")).ToBeVisibleAsync();
         await page.EvaluateAsync("() => { window.__sameDocument = true; }");
         var silo = await h.StartSiloAsync("wizard-silo");
-        var signed = await h.SignUpAsync("espera-asistente");
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, "waiting_for_capacity");
+        var signed = await h.SignUpAndPayAsync("espera-asistente", status: "waiting_for_capacity");
         await Assertions.Expect(page.GetByTestId($"waiting-{signed.TenantId}")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         Assert.True(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the queue must update without a reload");
         await shots.TakeAsync(page, "waiting-tenant-appeared");

@@ -28,9 +28,7 @@ public sealed class SuccessPageBrowserTests(ChromiumFixture chromium) : IClassFi
         // No node registered yet: the paid tenant waits for capacity.
         var cookies = new CookieContainer();
         using var payer = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = new Uri(h.Web.BaseUrl) };
-        var signed = await h.SignUpAsync("en-la-cola", client: payer);
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, TenantStatus.WaitingForCapacity);
+        var signed = await h.SignUpAndPayAsync("en-la-cola", client: payer, status: TenantStatus.WaitingForCapacity);
         var success = $"{h.Web.BaseUrl}/success?session_id={signed.SessionId}";
 
         foreach (var look in Looks)

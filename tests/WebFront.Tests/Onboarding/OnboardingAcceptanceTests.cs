@@ -66,9 +66,7 @@ public sealed class WebhookDeliveryTests
         await h.RegisterNodesAsync("pve1");
         h.Stripe.Control.Switches = new StripeWebhookSwitches { Duplicates = 3 };
 
-        var signed = await h.SignUpAsync("triple");
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, "active");
+        var signed = await h.SignUpAndPayAsync("triple");
         await h.Stripe.Control.WaitForDeliveriesAsync(CancellationToken.None);
 
         var delivered = h.Stripe.Control.DeliveryAttempts.Count(a => a.StatusCode == 200);
@@ -119,9 +117,7 @@ public sealed class WebhookDeliveryTests
         // Stripe at once, which would activate the tenant without the reconciliation this test is about).
         h.Stripe.Control.ClearWebhookEndpoints();
 
-        var signed = await h.SignUpAsync("missed-hook");
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, "active");
+        var signed = await h.SignUpAndPayAsync("missed-hook");
         Assert.Equal(0, await h.Db.ScalarAsync<long>($"SELECT count(*) FROM stripe_events WHERE tenant_id = '{signed.TenantId}'"));
         Assert.Contains("reminder:reconcile", await h.Db.ScalarAsync<string>($"SELECT actor FROM grain_events WHERE grain_key = '{signed.TenantId}' AND to_state = 'paid'"));
     }
@@ -205,9 +201,7 @@ public sealed class ProvisioningFaultTests
         await h.RegisterNodesAsync("pve1");
         h.Proxmox.Cluster.AddTimeoutAfterWork(new TimeoutAfterWorkFault("/nodes/*/lxc", AfterWorkFailure.Abort, "POST", Count: 1));
 
-        var signed = await h.SignUpAsync("slow-create");
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, "active");
+        var signed = await h.SignUpAndPayAsync("slow-create");
 
         var mine = h.Proxmox.Cluster.Containers.Where(c => c.Config.GetValueOrDefault("hostname") == "t-slow-create").ToList();
         Assert.Single(mine);
@@ -269,9 +263,7 @@ public sealed class CapacityTests
         await using var h = await OnboardingHarness.StartAsync();
         var silo = await h.StartSiloAsync("capacity");
 
-        var signed = await h.SignUpAsync("waits-a-bit");
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, "waiting_for_capacity");
+        var signed = await h.SignUpAndPayAsync("waits-a-bit", status: "waiting_for_capacity");
         Assert.Contains("No hay nodos", await h.Db.ScalarAsync<string>($"SELECT reason FROM grain_events WHERE grain_key = '{signed.TenantId}' AND to_state = 'waiting_for_capacity'"));
 
         // The operator registers a node; its first poll brings it online and the waiting tenant is placed on it.

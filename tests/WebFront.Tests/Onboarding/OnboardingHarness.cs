@@ -233,6 +233,15 @@ public sealed class OnboardingHarness : IAsyncDisposable
         return new Signed(json.GetProperty("tenantId").GetString()!, url, url[(url.LastIndexOf('/') + 1)..]);
     }
 
+    /// <summary>A customer signs up and pays; returns once the tenant reaches <paramref name="status"/> (active unless told).</summary>
+    public async Task<Signed> SignUpAndPayAsync(string subdomain, string plan = "pro", HttpClient? client = null, string status = TenantStatus.Active, int seconds = 120)
+    {
+        var signed = await SignUpAsync(subdomain, plan, client);
+        Stripe.Control.PayCheckoutSession(signed.SessionId);
+        await WaitForStatusAsync(signed.TenantId, status, seconds);
+        return signed;
+    }
+
     /// <summary>
     /// The tenant's status as the customer sees it: its grain's tenants row, or "pending" while only the signup's claim
     /// exists (the outbox has not delivered the signup to the grain yet), as /success shows it.

@@ -40,9 +40,7 @@ public sealed class SharedSlotsTests
         Assert.Equal(2, nodes.Count);
         Assert.All(nodes, v => Assert.False(string.IsNullOrEmpty(v.GetProperty("reason").GetString())));
 
-        var signed = await h.SignUpAsync("lleno", "basic");
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, "active", 180);
+        var signed = await h.SignUpAndPayAsync("lleno", "basic", seconds: 180);
         var hostname = await MembershipAsync(h, signed.TenantId);
         Assert.NotNull(hostname);
         Assert.NotEqual("s-full", hostname);
@@ -77,9 +75,7 @@ public sealed class SharedSlotsTests
         var verdicts = check.GetProperty("nodes").EnumerateArray().ToDictionary(v => v.GetProperty("nodeId").GetString()!);
         Assert.Equal("En mantenimiento.", verdicts["pve1"].GetProperty("reason").GetString());
 
-        var signed = await h.SignUpAsync("mantenido", "basic");
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, "active", 180);
+        var signed = await h.SignUpAndPayAsync("mantenido", "basic", seconds: 180);
         var hostname = await MembershipAsync(h, signed.TenantId);
         Assert.NotEqual("s-maint", hostname);
         Assert.Equal("pve2", await h.Db.ScalarAsync<string>($"SELECT node_id FROM shared_containers WHERE hostname = '{hostname}'"));

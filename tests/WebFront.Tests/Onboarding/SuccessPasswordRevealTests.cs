@@ -72,9 +72,7 @@ public sealed class SuccessPasswordRevealTests
         await h.StartSiloAsync("reveal-race");
         await h.RegisterNodesAsync("pve1");
         using var payer = h.Web.Client();
-        var signed = await h.SignUpAsync("carrera", client: payer);
-        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
-        await h.WaitForStatusAsync(signed.TenantId, TenantStatus.Active);
+        var signed = await h.SignUpAndPayAsync("carrera", client: payer);
 
         // The page's live event and its poll can fire together; the reveal is one UPDATE, so only one of them wins.
         var reads = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => StatusAsync(payer, signed.SessionId)));

@@ -42,13 +42,7 @@ public sealed class LogsModel(NpgsqlDataSource db, TimeProvider time) : PageMode
         var (query, errors) = LogSearch.Parse(FromUrl());
         Query = query;
         Result = await LogSearch.PageAsync(db, query, ct);
-        var notices = errors.SelectMany(e => e.Value).ToList();
-        if (Result.Page < query.Page)
-        {
-            notices.Add($"La página {query.Page} no existe; se muestra la última, la {Result.Page}.");
-        }
-
-        Notices = notices;
+        Notices = Paging.Notices(errors, query.Page, Result.Page);
     }
 
     /// <summary>Every entry the filters select (no page), streamed as it is read; a filter it cannot use is ignored, as on the page.</summary>

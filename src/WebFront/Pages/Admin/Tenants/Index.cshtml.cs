@@ -50,13 +50,7 @@ public sealed class IndexModel(NpgsqlDataSource db) : PageModel
         var (query, errors) = TenantList.Parse(new TenantListRequest(Status, Plan, Node, Q, Sort, Dir, PageNumber(), null), Filters);
         Query = query;
         Result = await TenantList.PageAsync(db, query, ct);
-        var notices = errors.SelectMany(e => e.Value).ToList();
-        if (Result.Page < query.Page)
-        {
-            notices.Add($"La página {query.Page} no existe; se muestra la última, la {Result.Page}.");
-        }
-
-        Notices = notices;
+        Notices = Paging.Notices(errors, query.Page, Result.Page);
     }
 
     /// <summary>Read from the query itself: Razor Pages keeps the route value "page" for the page's own path.</summary>
