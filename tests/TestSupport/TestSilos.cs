@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Hosting;
 using Orleans.TestingHost;
@@ -67,6 +68,20 @@ public static class TestSilos
         var host = SajetSilo.Build(settings, configure);
         await host.StartAsync();
         return host;
+    }
+
+    /// <summary>
+    /// Waits until a web front's cluster client has connected (it retries with a growing pause while no silo is up), so
+    /// what the web front asks grains directly (the capacity check) finds them.
+    /// </summary>
+    public static async Task ClusterConnectedAsync(IServiceProvider webFront)
+    {
+        var connection = webFront.GetRequiredService<ClusterConnection>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!connection.IsConnected)
+        {
+            await Task.Delay(100, timeout.Token);
+        }
     }
 
     public static async Task StopAsync(IHost silo)

@@ -79,24 +79,34 @@ public sealed record ContainerSeen([property: Id(0)] string NodeId);
 /// <summary>The web front's side of the outbox: writes commands (in the caller's transaction when given) and wakes the silos.</summary>
 public sealed class GrainOutbox(NpgsqlDataSource db, OutboxWaker waker)
 {
-    public const string InsertSql = """
+    private const string InsertSql = """
         INSERT INTO outbox (id, grain_type, grain_key, kind, payload) VALUES (@id, @type, @key, @kind, @payload::jsonb)
         """;
 
     /// <summary>Writes <paramref name="command"/>; inside <paramref name="tx"/> when given, and then the caller calls <see cref="Wake"/> after its commit.</summary>
     public async Task SendAsync(OutboxCommand command, NpgsqlTransaction? tx = null, CancellationToken ct = default)
     {
-        await using var cmd = tx is null ? db.CreateCommand(InsertSql) : new NpgsqlCommand(InsertSql, tx.Connection, tx);
+        await using var cmd = tx is null ? db.CreateCommand() : new NpgsqlCommand(null, tx.Connection, tx);
+        await InsertAsync(cmd, command, ct);
+        if (tx is null)
+        {
+            waker.Wake();
+        }
+    }
+
+    /// <summary>
+    /// The one insert of a command, run on <paramref name="cmd"/>'s connection and transaction: the web front's sends and
+    /// a grain turn's sends (which commit with the turn's domain SQL) write the same row.
+    /// </summary>
+    public static async Task InsertAsync(NpgsqlCommand cmd, OutboxCommand command, CancellationToken ct)
+    {
+        cmd.CommandText = InsertSql;
         cmd.Parameters.AddWithValue("id", command.Id);
         cmd.Parameters.AddWithValue("type", command.GrainType);
         cmd.Parameters.AddWithValue("key", command.GrainKey);
         cmd.Parameters.AddWithValue("kind", command.Kind);
         cmd.Parameters.AddWithValue("payload", command.PayloadJson);
         await cmd.ExecuteNonQueryAsync(ct);
-        if (tx is null)
-        {
-            waker.Wake();
-        }
     }
 
     /// <summary>Wakes the silos; callers that sent inside their own transaction call it after the commit.</summary>

@@ -81,13 +81,8 @@ public sealed class TurnContext : IAsyncDisposable
     public async Task SendAsync(OutboxCommand command)
     {
         var (conn, tx) = await DbAsync();
-        await using var cmd = new NpgsqlCommand(GrainOutbox.InsertSql, conn, tx);
-        cmd.Parameters.AddWithValue("id", command.Id);
-        cmd.Parameters.AddWithValue("type", command.GrainType);
-        cmd.Parameters.AddWithValue("key", command.GrainKey);
-        cmd.Parameters.AddWithValue("kind", command.Kind);
-        cmd.Parameters.AddWithValue("payload", command.PayloadJson);
-        await cmd.ExecuteNonQueryAsync();
+        await using var cmd = new NpgsqlCommand(null, conn, tx);
+        await GrainOutbox.InsertAsync(cmd, command, CancellationToken.None);
         Sent = true;
     }
 

@@ -1,7 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sajet.Cluster;
 using Sajet.TestSupport;
 
 namespace Sajet.WebFront.Tests.Admin;
@@ -25,12 +23,7 @@ public sealed class SiloWebFixture : WebFixture
         settings["Logging:LogLevel:Default"] = "Warning";
         _silo = await TestSilos.StartAsync(settings, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
 
-        var connection = Factory.Services.GetRequiredService<ClusterConnection>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (!connection.IsConnected)
-        {
-            await Task.Delay(100, timeout.Token);
-        }
+        await TestSilos.ClusterConnectedAsync(Factory.Services);
     }
 
     public override async Task DisposeAsync()

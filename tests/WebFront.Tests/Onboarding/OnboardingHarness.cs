@@ -105,19 +105,8 @@ public sealed class OnboardingHarness : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>
-    /// Waits until the web front's cluster client has connected (it retries with a growing pause while no silo is up),
-    /// so what the web front asks grains directly (the capacity check) finds them.
-    /// </summary>
-    public async Task ClusterConnectedAsync()
-    {
-        var connection = Web.Services.GetRequiredService<Sajet.Cluster.ClusterConnection>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (!connection.IsConnected)
-        {
-            await Task.Delay(100, timeout.Token);
-        }
-    }
+    /// <summary>Waits until the web front's cluster client has connected.</summary>
+    public Task ClusterConnectedAsync() => TestSilos.ClusterConnectedAsync(Web.Services);
 
     /// <summary>Starts the real silo executable (src/Silo) with the same settings, for tests that kill or freeze it.</summary>
     public Process StartSiloProcess(string id, Action<Dictionary<string, string?>>? configure = null)
