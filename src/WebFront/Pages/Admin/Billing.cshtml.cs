@@ -59,7 +59,8 @@ public sealed class BillingModel(NpgsqlDataSource db, StripeInvoiceCharges charg
             }
         }
 
-        var result = await charges.RetryAsync(invoiceId, ct);
+        // Not the request's token: a charge once sent is seen through and audited even if the operator closes the tab.
+        var result = await charges.RetryAsync(invoiceId, CancellationToken.None);
         await audit.WriteAsync(HttpContext, ChargeRetry.AuditKind, new
         {
             tenant = tenantId,
