@@ -18,6 +18,9 @@ public sealed class StripeOptions
     [RegularExpression(@"^(sk|rk)_(test|live)_\S+$", ErrorMessage = "SecretKey must be a Stripe secret (sk_…) or restricted (rk_…) key.")]
     public string SecretKey { get; set; } = "";
 
+    /// <summary>A test-mode key (sk_test_/rk_test_): Stripe's own pages for its objects live under /test/ then.</summary>
+    public bool TestMode => SecretKey.StartsWith("sk_test_", StringComparison.Ordinal) || SecretKey.StartsWith("rk_test_", StringComparison.Ordinal);
+
     /// <summary>Every active endpoint secret; more than one while a secret is being rolled.</summary>
     [MinLength(1)]
     public IList<string> WebhookSecrets { get; set; } = [];

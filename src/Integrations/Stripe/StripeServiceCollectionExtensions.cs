@@ -50,6 +50,7 @@ public static class StripeServiceCollectionExtensions
             });
         });
         services.TryAddSingleton<IStripeClient>(sp => sp.GetRequiredService<StripeClient>());
+        services.TryAddSingleton<StripeInvoiceCharges>();
         return services;
     }
 }

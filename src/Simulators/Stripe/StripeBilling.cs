@@ -635,6 +635,13 @@ internal sealed partial class StripeState
         invoice["next_payment_attempt"] = Now() + 3 * 86400;
         subscription["latest_invoice"] = invoice["id"]?.DeepClone();
         subscription["status"] = "past_due";
+        // The renewal failed because the card on file declines: paying the invoice again fails too until the card is fixed.
+        var customerId = (string)customer["id"]!;
+        if (StripeSimulatorControl.CardOutcome(CardOf(customerId)).DeclineCode is null)
+        {
+            CustomerCards[customerId] = DeclinedCard;
+        }
+
         Emit(m, "invoice.payment_failed", invoice, Diff(invoiceBefore, invoice));
         Emit(m, "customer.subscription.updated", subscription, Diff(before, subscription));
         return invoice;
@@ -650,12 +657,85 @@ internal sealed partial class StripeState
             throw StripeApiError.Invalid("subscription", $"Subscription {(string?)subscription["id"]} has no open invoice to pay.");
         }
 
-        var before = (JsonObject)subscription.DeepClone();
-        PayInvoice(m, invoice);
-        subscription["status"] = "active";
-        Emit(m, "customer.subscription.updated", subscription, Diff(before, subscription));
+        CustomerCards.Remove((string)subscription["customer"]!);
+        PayOpenInvoice(m, invoice, subscription);
         return invoice;
     }
+
+    /// <summary>
+    /// POST /v1/invoices/{id}/pay: charges the customer's card on file now. A declining card is a 402 card_error, and like
+    /// Stripe the attempt still counts (attempt_count, invoice.payment_failed); success is the same path as a fixed card.
+    /// </summary>
+    public (int Status, JsonObject Body) PayNow(Mutation m, JsonObject invoice)
+    {
+        var id = (string)invoice["id"]!;
+        switch ((string?)invoice["status"])
+        {
+            case "paid":
+                throw StripeApiError.Invalid("invoice", "Invoice is already paid");
+            case "void":
+                throw StripeApiError.Invalid("invoice", $"Invoice {id} has been voided and cannot be paid.");
+            case "draft":
+                throw StripeApiError.Invalid("invoice", $"Invoice {id} is a draft; finalize it before paying it.");
+            case "uncollectible" or "open":
+                break;
+        }
+
+        var subscription = (string?)invoice["parent"]?["subscription_details"]?["subscription"] is { } subId ? Objects.GetValueOrDefault(subId) : null;
+        var customerId = (string)invoice["customer"]!;
+        if (StripeSimulatorControl.CardOutcome(CardOf(customerId)).DeclineCode is { } declineCode)
+        {
+            var before = (JsonObject)invoice.DeepClone();
+            invoice["attempted"] = true;
+            invoice["attempt_count"] = Long(invoice["attempt_count"]) + 1;
+            Emit(m, "invoice.payment_failed", invoice, Diff(before, invoice));
+            var error = CardError(declineCode).ToJson(m.RequestId);
+            var intent = InvoicePayments.GetValueOrDefault(id)?.OfType<JsonObject>().Select(p => (string?)p["payment"]?["payment_intent"]).FirstOrDefault();
+            if (intent is not null)
+            {
+                error["error"]!["payment_intent"] = Objects[intent].DeepClone();
+            }
+
+            return (402, error);
+        }
+
+        PayOpenInvoice(m, invoice, subscription);
+        return (200, invoice);
+    }
+
+    /// <summary>
+    /// Pays an open invoice (invoice.paid, invoice.payment_succeeded) and brings back the subscription it is the latest
+    /// invoice of: past_due or unpaid becomes active (customer.subscription.updated), which is what reactivates a tenant.
+    /// </summary>
+    private void PayOpenInvoice(Mutation m, JsonObject invoice, JsonObject? subscription)
+    {
+        PayInvoice(m, invoice);
+        if (subscription is null || (string?)subscription["latest_invoice"] != (string?)invoice["id"]
+            || (string?)subscription["status"] is "canceled" or "incomplete_expired" or "active" or "trialing")
+        {
+            return;
+        }
+
+        var before = (JsonObject)subscription.DeepClone();
+        subscription["status"] = "active";
+        Emit(m, "customer.subscription.updated", subscription, Diff(before, subscription));
+    }
+
+    /// <summary>The first test card that declines with generic_decline (StripeSimulatorControl.CardOutcome).</summary>
+    public const string DeclinedCard = "4000000000000002";
+
+    /// <summary>The card on file that off-session charges use; 4242… unless a failure or a test switched it.</summary>
+    public string CardOf(string customerId) => CustomerCards.GetValueOrDefault(customerId) ?? "4242424242424242";
+
+    /// <summary>Stripe's English wording of a declined charge, by decline code.</summary>
+    private static StripeApiError CardError(string declineCode) => declineCode switch
+    {
+        "insufficient_funds" => new(402, "card_error", "Your card has insufficient funds.", "card_declined", declineCode: declineCode),
+        "expired_card" => new(402, "card_error", "Your card has expired.", "expired_card", "exp_month", declineCode),
+        "incorrect_cvc" => new(402, "card_error", "Your card's security code is incorrect.", "incorrect_cvc", "cvc", declineCode),
+        "incorrect_number" => new(402, "card_error", "Your card number is incorrect.", "incorrect_number", "number", declineCode),
+        _ => new(402, "card_error", "Your card was declined.", "card_declined", declineCode: declineCode),
+    };
 
     /// <summary>The current period ends: a subscription set to cancel at period end is deleted, any other renews with a paid invoice.</summary>
     public void AdvancePeriod(Mutation m, JsonObject subscription)

@@ -112,6 +112,12 @@ internal static class StripeControlApi
             return Results.NoContent();
         });
         sim.MapPost("/checkout/sessions/{id}/expire", (string id) => Done(() => control.ExpireCheckoutSession(id)));
+        sim.MapPost("/customers/{id}/card", async (HttpContext ctx, string id) =>
+        {
+            var body = await BodyAsync(ctx);
+            control.SetCustomerCard(id, Str(body, "card_number") ?? throw new InvalidOperationException("card_number is required."));
+            return Results.NoContent();
+        });
         sim.MapPost("/subscriptions/{id}/fail_renewal", (string id) => Done(() => control.FailSubscriptionRenewal(id)));
         sim.MapPost("/subscriptions/{id}/retry_payment", (string id) => Done(() => control.RetrySubscriptionPayment(id)));
         sim.MapPost("/subscriptions/{id}/advance_period", (string id) => Done(() => control.AdvanceSubscriptionPeriod(id)));

@@ -141,7 +141,25 @@ public sealed class StripeSimulatorControl
     /// <summary>The next period's payment fails: invoice.payment_failed, subscription past_due.</summary>
     public void FailSubscriptionRenewal(string subscriptionId) => Mutate(m => _state.FailRenewal(m, Subscription(subscriptionId)));
 
-    /// <summary>The open invoice of a past_due subscription is paid: invoice.paid, subscription active.</summary>
+    /// <summary>
+    /// The card that charges made without the customer use (renewals, POST /v1/invoices/{id}/pay): a decline card from
+    /// <see cref="PayCheckoutSession"/>'s list makes them fail with its decline code, any other valid number succeeds.
+    /// A failed renewal switches a succeeding card to 4000 0000 0000 0002, so that paying again fails until this is called.
+    /// </summary>
+    public void SetCustomerCard(string customerId, string cardNumber)
+    {
+        var digits = new string(cardNumber.Where(char.IsAsciiDigit).ToArray());
+        Write(() =>
+        {
+            _ = _state.Find(customerId, "customer") ?? throw new ArgumentException($"No such customer: '{customerId}'", nameof(customerId));
+            _state.CustomerCards[customerId] = digits;
+        });
+    }
+
+    /// <summary>The card number <see cref="SetCustomerCard"/> or a failed renewal left on file for the customer.</summary>
+    public string CustomerCard(string customerId) => Read(() => _state.CardOf(customerId));
+
+    /// <summary>The customer fixes the card and the open invoice of a past_due subscription is paid: invoice.paid, subscription active.</summary>
     public void RetrySubscriptionPayment(string subscriptionId) => Mutate(m => _state.RetryPayment(m, Subscription(subscriptionId)));
 
     /// <summary>The period ends: renews with a paid invoice, or ends a subscription set to cancel at period end.</summary>

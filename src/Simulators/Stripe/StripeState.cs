@@ -34,6 +34,9 @@ internal sealed partial class StripeState
     public Dictionary<string, JsonArray> SessionLineItems { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, JsonObject> SessionSubscriptionData { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, JsonArray> InvoicePayments { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Card number on file per customer id, for charges made without the customer (renewals, invoice pay).</summary>
+    public Dictionary<string, string> CustomerCards { get; } = new(StringComparer.Ordinal);
     public List<EventRecord> Events { get; } = [];
     public Dictionary<string, EventRecord> EventsById { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, IdempotencyRecord> Idempotency { get; } = new(StringComparer.Ordinal);
@@ -56,6 +59,7 @@ internal sealed partial class StripeState
         SessionLineItems.Clear();
         SessionSubscriptionData.Clear();
         InvoicePayments.Clear();
+        CustomerCards.Clear();
         Events.Clear();
         EventsById.Clear();
         Idempotency.Clear();

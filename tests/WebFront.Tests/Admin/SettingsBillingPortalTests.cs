@@ -151,6 +151,52 @@ public sealed class SettingsBillingPortalTests(StripeSimulatorWebFixture fx) : I
         Assert.Contains("49,00 US$/mes", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Billing_PastDueRow_ShowsLastFailedInvoice_TestModeLink_AndRetryRefusalsInSpanish()
+    {
+        var late = await App.TenantAsync("past_due", plan: "basic", subscriptionId: "sub_late_" + Guid.NewGuid().ToString("N")[..6]);
+        var invoice = "in_seed_" + Guid.NewGuid().ToString("N")[..10];
+        // No hosted_invoice_url in the payload (an older event, or one Stripe sent without it): the back office link.
+        await App.Db.ExecAsync($$$$"""
+            INSERT INTO stripe_events (id, type, created, tenant_id, payload) VALUES
+              ('evt_old_{{{{invoice}}}}', 'invoice.payment_failed', now() - interval '3 days', '{{{{late}}}}', '{"data": {"object": {"id": "in_older", "amount_due": 100, "attempt_count": 1}}}'),
+              ('evt_new_{{{{invoice}}}}', 'invoice.payment_failed', now(), '{{{{late}}}}', '{"data": {"object": {"id": "{{{{invoice}}}}", "amount_due": 123456, "attempt_count": 3}}}');
+            """);
+        var client = await App.AdminClientAsync();
+        var html = await client.GetStringAsync("/admin/billing");
+        var text = System.Net.WebUtility.HtmlDecode(html).Replace('\u00a0', ' ');
+        Assert.Contains($"data-testid=\"past-due-invoice-{late}\"", html, StringComparison.Ordinal);
+        Assert.Contains(Sajet.WebFront.Tenants.TenantLabels.Usd(123456).Replace('\u00a0', ' '), text, StringComparison.Ordinal);
+        Assert.Contains("3 intentos", text, StringComparison.Ordinal);
+        Assert.Contains($"href=\"https://dashboard.stripe.com/test/invoices/{invoice}\"", html, StringComparison.Ordinal);
+        Assert.Contains($"name=\"invoiceId\" value=\"{invoice}\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("name=\"invoiceId\" value=\"in_older\"", html, StringComparison.Ordinal);
+        Assert.Contains("Reintentar el cobro", html, StringComparison.Ordinal);
+
+        // Stripe has no such invoice (it was only seeded here): a Spanish answer, and the attempt is audited.
+        await client.SubmitFormAsync("/admin/billing", "/admin/billing?handler=RetryCharge", new() { ["tenantId"] = late, ["invoiceId"] = invoice });
+        Assert.Contains($"Stripe no conoce la factura {invoice}.", await client.GetStringAsync("/admin/billing"), StringComparison.Ordinal);
+        Assert.Equal("notfound", await App.ScalarAsync<string>($"SELECT detail->>'outcome' FROM audit_log WHERE kind = 'billing.retry_charge' AND detail->>'invoice' = '{invoice}'"));
+
+        // An invoice the page never showed for this tenant is not charged, nor sent to Stripe.
+        var before = fx.Stripe.Control.RequestCount("POST", "/v1/invoices/in_someone_else/pay");
+        await client.SubmitFormAsync("/admin/billing", "/admin/billing?handler=RetryCharge", new() { ["tenantId"] = late, ["invoiceId"] = "in_someone_else" });
+        Assert.Contains("no es un cobro fallido de este cliente", await client.GetStringAsync("/admin/billing"), StringComparison.Ordinal);
+        Assert.Equal(before, fx.Stripe.Control.RequestCount("POST", "/v1/invoices/in_someone_else/pay"));
+
+        // Stripe does not answer (every attempt of the SDK's retries dropped): nothing is claimed either way.
+        fx.Stripe.Control.AddFault(new StripeFault { PathPrefix = $"/v1/invoices/{invoice}", Status = 0 });
+        try
+        {
+            await client.SubmitFormAsync("/admin/billing", "/admin/billing?handler=RetryCharge", new() { ["tenantId"] = late, ["invoiceId"] = invoice });
+            Assert.Contains("Stripe no responde; inténtalo de nuevo en unos minutos.", await client.GetStringAsync("/admin/billing"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            fx.Stripe.Control.ClearFaults();
+        }
+    }
+
     [Theory]
     [InlineData("/admin/billing")]
     [InlineData("/admin/settings")]
