@@ -70,7 +70,7 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
     /// <summary>The live shared containers, for the operator to see what "slots used" means before applying.</summary>
     public IReadOnlyList<SharedContainer> SharedContainers { get; private set; } = [];
 
-    /// <summary>Which form the errors belong to: "settings", "shared", or a plan's id.</summary>
+    /// <summary>Which form the errors belong to: "settings", "shared", or "plan:" and a plan's id.</summary>
     public string? Failed { get; private set; }
 
     /// <summary>The refused plan form's values, so the operator corrects them instead of typing them again.</summary>
@@ -190,7 +190,7 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
         if (Errors.Count > 0)
         {
             await LoadAsync(ct);
-            Failed = id;
+            Failed = "plan:" + id;
             FailedPlan = new PlanPost(price, cores, memoryMb, diskGb, active);
             return Page();
         }
