@@ -19,7 +19,7 @@ public interface IPlacementGrain : IGrainWithIntegerKey
 
     /// <summary>
     /// What a plan needs from a node and whether that fits now: a dedicated plan its own size, a shared plan the size of
-    /// a new shared container (the silo's Tenants:Shared* options). Null when the plan does not exist.
+    /// a new shared container (the shared.* settings, SharedContainerSize). Null when the plan does not exist.
     /// </summary>
     [Alias("check-plan")]
     Task<PlanPlacementCheck?> CheckPlanAsync(string planId);

@@ -17,6 +17,9 @@ public sealed record SharedContainer(
     public string Slots => string.Create(CultureInfo.InvariantCulture, $"{SlotsUsed} de {SlotsTotal} plazas usadas");
 }
 
+/// <summary>A live shared container's slots, as a resize found them.</summary>
+public sealed record SharedContainerSlots(string Hostname, string NodeId, int SlotsUsed, int SlotsTotal);
+
 /// <summary>Which shared container a Basic tenant would join now, or why none (Spanish: operators read it).</summary>
 public sealed record SharedJoinDecision(SharedContainer? Container, string Reason);
 
@@ -63,12 +66,64 @@ public static class SharedSlots
         INSERT INTO shared_container_members (tenant_id, hostname) VALUES (@tenant, @hostname);
         """;
 
+    // One shared placement at a time, cluster-wide; a resize takes the same turn, so no join slips between its check and
+    // its update.
+    private const string TurnSql = "SELECT pg_advisory_xact_lock(hashtext('sajet.shared-placement'))";
+
+    // The live containers and what each already holds, locked until the resize commits.
+    private const string LockLiveSql = """
+        SELECT hostname, node_id, slots_used, slots_total FROM shared_containers
+        WHERE status IN ('creating', 'running')
+        ORDER BY hostname
+        FOR UPDATE
+        """;
+
+    private const string ResizeSql = "UPDATE shared_containers SET slots_total = @slots WHERE status IN ('creating', 'running')";
+
     // Deleting the row frees the slot; a second leave deletes nothing and frees nothing.
     private const string LeaveSql = """
         WITH left_slot AS (DELETE FROM shared_container_members WHERE tenant_id = @tenant RETURNING hostname)
         UPDATE shared_containers s SET slots_used = s.slots_used - 1 FROM left_slot l WHERE s.hostname = l.hostname AND s.slots_used > 0
         RETURNING s.hostname
         """;
+
+    /// <summary>Takes the shared-placement turn for the rest of <paramref name="tx"/>.</summary>
+    public static async Task TakeTurnAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(TurnSql, conn, tx);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Gives every live shared container <paramref name="slots"/> slots, all or none: when one already holds more, nothing
+    /// changes. Returns the live containers as they were (locked until <paramref name="tx"/> ends) and whether it resized.
+    /// </summary>
+    public static async Task<(bool Resized, List<SharedContainerSlots> Before)> ResizeLiveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int slots, CancellationToken ct)
+    {
+        await TakeTurnAsync(conn, tx, ct);
+        var before = new List<SharedContainerSlots>();
+        await using (var cmd = new NpgsqlCommand(LockLiveSql, conn, tx))
+        {
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                before.Add(new SharedContainerSlots(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3)));
+            }
+        }
+
+        if (before.Any(c => c.SlotsUsed > slots))
+        {
+            return (false, before);
+        }
+
+        await using (var cmd = new NpgsqlCommand(ResizeSql, conn, tx))
+        {
+            cmd.Parameters.AddWithValue("slots", slots);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        return (true, before);
+    }
 
     /// <summary>Every live shared container, in join order.</summary>
     public static async Task<List<SharedContainer>> ReadLiveAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)

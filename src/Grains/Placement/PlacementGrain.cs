@@ -100,11 +100,19 @@ public sealed class PlacementGrain(NpgsqlDataSource db, TimeProvider clock, IOpt
             (cores, memory, disk, shared) = (r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), r.GetBoolean(3));
         }
 
-        // The same size the tenant grain reserves for a new shared container: one set of options, read here and there.
-        var o = tenants.Value;
-        var request = shared
-            ? new PlacementRequest("check-capacity", o.SharedCores, o.SharedMemoryMb, o.SharedDiskGb)
-            : new PlacementRequest("check-capacity", cores, memory, disk);
+        // The same size the tenant grain reserves for a new shared container: one reader of the settings, used by both.
+        PlacementRequest request;
+        if (shared)
+        {
+            await using var conn = await db.OpenConnectionAsync();
+            var size = await SharedContainerSize.ReadAsync(conn, null, tenants.Value.SharedDefaults, CancellationToken.None);
+            request = new PlacementRequest("check-capacity", size.Cores, size.MemoryMb, size.DiskGb);
+        }
+        else
+        {
+            request = new PlacementRequest("check-capacity", cores, memory, disk);
+        }
+
         return new PlanPlacementCheck(request.Cores, request.MemoryMb, request.DiskGb, shared, await CheckAsync(request));
     }
 

@@ -19,10 +19,7 @@ public sealed class SharedPlacementGrain(NpgsqlDataSource db) : Grain, ISharedPl
         await using var conn = await db.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
         // One activation takes the turns; the lock covers the moment a failover runs two of them.
-        await using (var turn = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('sajet.shared-placement'))", conn, tx))
-        {
-            await turn.ExecuteNonQueryAsync();
-        }
+        await SharedSlots.TakeTurnAsync(conn, tx, CancellationToken.None);
 
         if (await SharedSlots.CurrentAsync(conn, tx, request.TenantId, CancellationToken.None) is { } held)
         {

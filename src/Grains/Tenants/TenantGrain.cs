@@ -291,8 +291,9 @@ public sealed class TenantGrain(
         if (plan.Shared)
         {
             var hostname = SharedHostname();
+            var size = await ReadSharedSizeOutsideAsync(CancellationToken.None);
             var shared = await GrainFactory.GetGrain<ISharedPlacementGrain>(0).PlaceAsync(new SharedPlacementRequest(Context.Key, hostname,
-                new PlacementRequest($"shared:{hostname}", Options.SharedCores, Options.SharedMemoryMb, Options.SharedDiskGb, pinnedNode), Options.SharedSlots));
+                new PlacementRequest($"shared:{hostname}", size.Cores, size.MemoryMb, size.DiskGb, pinnedNode), size.Slots));
             if (shared.Placed)
             {
                 SharedSlotTaken(new SharedMembership(shared.Hostname!, shared.NodeId!, shared.Vmid, shared.Status ?? "creating", shared.Creator), shared.Reason,
@@ -441,10 +442,18 @@ public sealed class TenantGrain(
             switch (step)
             {
                 case "create_container":
-                    var plan = await ReadPlanOutsideAsync(ct);
-                    var spec = State.Kind == "shared"
-                        ? new ContainerSpec(hostname, Options.SharedCores, Options.SharedMemoryMb, Options.SharedDiskGb, [Provisioner.SajetTag, "shared"])
-                        : new ContainerSpec(hostname, plan.Cores, plan.MemoryMb, plan.DiskGb, [Provisioner.SajetTag, "tenant"]);
+                    ContainerSpec spec;
+                    if (State.Kind == "shared")
+                    {
+                        var size = await ReadSharedSizeOutsideAsync(ct);
+                        spec = new ContainerSpec(hostname, size.Cores, size.MemoryMb, size.DiskGb, [Provisioner.SajetTag, "shared"]);
+                    }
+                    else
+                    {
+                        var plan = await ReadPlanOutsideAsync(ct);
+                        spec = new ContainerSpec(hostname, plan.Cores, plan.MemoryMb, plan.DiskGb, [Provisioner.SajetTag, "tenant"]);
+                    }
+
                     var created = await provisioner.EnsureContainerAsync(node, spec, ct);
                     return TimerResult.Done(() => ContainerCreatedAsync(step, created));
                 case "start_container":
@@ -652,7 +661,10 @@ public sealed class TenantGrain(
         var (conn, tx) = await Context.DbAsync();
         await using var cmd = new NpgsqlCommand("""
             INSERT INTO containers (vmid, node_id, hostname, kind, tenant_id, status, slots_total, reservation_key)
-            VALUES (@vmid, @node, @hostname, @kind, @tenant, 'stopped', @slots, @reservation)
+            VALUES (@vmid, @node, @hostname, @kind, @tenant, 'stopped',
+                    -- A shared container's slots are shared_containers' (what placement counts), copied, not decided again.
+                    CASE WHEN @kind = 'shared' THEN coalesce((SELECT slots_total FROM shared_containers WHERE hostname = @hostname), 1) ELSE 1 END,
+                    @reservation)
             ON CONFLICT (vmid) DO UPDATE SET node_id = EXCLUDED.node_id, hostname = EXCLUDED.hostname, status = 'stopped';
             UPDATE shared_containers SET vmid = @vmid WHERE hostname = @hostname;
             """, conn, tx);
@@ -661,7 +673,6 @@ public sealed class TenantGrain(
         cmd.Parameters.AddWithValue("hostname", State.Hostname!);
         cmd.Parameters.AddWithValue("kind", State.Kind!);
         cmd.Parameters.AddWithValue("tenant", State.Kind == "shared" ? DBNull.Value : Context.Key);
-        cmd.Parameters.AddWithValue("slots", State.Kind == "shared" ? Options.SharedSlots : 1);
         cmd.Parameters.AddWithValue("reservation", (object?)State.ReservationKey ?? DBNull.Value);
         await cmd.ExecuteNonQueryAsync();
     }
@@ -884,6 +895,13 @@ public sealed class TenantGrain(
         secrets.Unprotect(State.OdooPasswordProtected, OdooPasswordPurpose) ?? throw new InvalidOperationException("The tenant's Odoo password cannot be decrypted");
 
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct) => await Db.OpenConnectionAsync(ct);
+
+    // Read at each decision (placing, creating), so the operator's last saved size applies without a silo restart.
+    private async Task<SharedContainerSize> ReadSharedSizeOutsideAsync(CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return await SharedContainerSize.ReadAsync(conn, null, Options.SharedDefaults, ct);
+    }
 
     private async Task<(int Cores, int MemoryMb, int DiskGb, bool Shared)> ReadPlanOutsideAsync(CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Sajet.Grains.Placement;
 
 namespace Sajet.Grains.Tenants;
 
@@ -25,18 +26,24 @@ public sealed class TenantOptions
 
     public string OdooLanguage { get; set; } = "es_ES";
 
-    /// <summary>Size of a shared Odoo container (Basic plan tenants share one) and how many databases it holds.</summary>
+    /// <summary>
+    /// Size of a shared Odoo container (Basic plan tenants share one) and how many databases it holds, when the settings
+    /// table has no <c>shared.*</c> key: the admin page's values win (<see cref="SharedContainerSize"/>).
+    /// </summary>
     [Range(1, 64)]
-    public int SharedCores { get; set; } = 4;
+    public int SharedCores { get; set; } = SharedContainerSize.Default.Cores;
 
     [Range(512, 262144)]
-    public int SharedMemoryMb { get; set; } = 8192;
+    public int SharedMemoryMb { get; set; } = SharedContainerSize.Default.MemoryMb;
 
     [Range(8, 4096)]
-    public int SharedDiskGb { get; set; } = 100;
+    public int SharedDiskGb { get; set; } = SharedContainerSize.Default.DiskGb;
 
     [Range(1, 200)]
-    public int SharedSlots { get; set; } = 10;
+    public int SharedSlots { get; set; } = SharedContainerSize.Default.Slots;
+
+    /// <summary>The fallback <see cref="SharedContainerSize.ReadAsync"/> takes.</summary>
+    public SharedContainerSize SharedDefaults => new(SharedCores, SharedMemoryMb, SharedDiskGb, SharedSlots);
 
     /// <summary>Attempts a provisioning step gets before the tenant fails (and is compensated).</summary>
     [Range(1, 100)]

@@ -94,15 +94,16 @@ public sealed class SettingsBillingPortalTests(StripeSimulatorWebFixture fx) : I
     public async Task Plans_PriceAndActive_AreSavedAndAudited_BadPriceRefused()
     {
         var client = await App.AdminClientAsync();
-        await App.Db.ExecAsync("INSERT INTO plans (id, name, price_cents, cores, memory_mb, disk_gb, backup, sla, shared) VALUES ('plan-test', 'Prueba', 1000, 1, 512, 5, 'Semanal', '99%', false)");
+        await App.Db.ExecAsync("INSERT INTO plans (id, name, price_cents, cores, memory_mb, disk_gb, backup, sla, shared) VALUES ('plan-test', 'Prueba', 1000, 1, 512, 8, 'Semanal', '99%', false)");
         var refused = await client.SubmitFormAsync("/admin/settings", "/admin/settings?handler=Plan",
-            new Dictionary<string, string> { ["id"] = "plan-test", ["price"] = "-3", ["active"] = "true" });
-        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
-        Assert.Contains("El precio debe ser un importe en dólares", await client.GetStringAsync("/admin/settings"), StringComparison.Ordinal);
+            new Dictionary<string, string> { ["id"] = "plan-test", ["price"] = "-3", ["cores"] = "1", ["memoryMb"] = "512", ["diskGb"] = "8", ["active"] = "true" });
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("data-testid=\"error-plan-plan-test-price\">El precio debe ser un importe en dólares", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(1000, await App.ScalarAsync<int>("SELECT price_cents FROM plans WHERE id = 'plan-test'"));
 
         // Unticked "active" is absent from the form: the plan becomes inactive.
-        await client.SubmitFormAsync("/admin/settings", "/admin/settings?handler=Plan", new Dictionary<string, string> { ["id"] = "plan-test", ["price"] = "12,50" });
+        await client.SubmitFormAsync("/admin/settings", "/admin/settings?handler=Plan",
+            new Dictionary<string, string> { ["id"] = "plan-test", ["price"] = "12,50", ["cores"] = "1", ["memoryMb"] = "512", ["diskGb"] = "8" });
         Assert.Equal(1250, await App.ScalarAsync<int>("SELECT price_cents FROM plans WHERE id = 'plan-test'"));
         Assert.False(await App.ScalarAsync<bool>("SELECT active FROM plans WHERE id = 'plan-test'"));
         Assert.Equal(1L, await App.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE kind = 'plan.change' AND detail->>'plan' = 'plan-test'"));

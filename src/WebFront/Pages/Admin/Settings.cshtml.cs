@@ -3,7 +3,9 @@ using Dapper;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Sajet.Grains.Interfaces;
 using Sajet.Grains.Interfaces.Outbox;
+using Sajet.Grains.Placement;
 using Sajet.Integrations.Stripe;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Auth;
@@ -14,17 +16,30 @@ using Sajet.WebFront.Tenants;
 namespace Sajet.WebFront.Pages.Admin;
 
 /// <summary>
-/// The operator's own 2FA, and the settings grains read: plans (price, active), placement and alert thresholds, poll
-/// interval, placement strategy; the Stripe mode is shown, the key never. Every change is validated in Spanish and audited.
+/// The operator's own 2FA, and the settings grains read: plans (price, active, resources), placement and alert
+/// thresholds, poll interval, placement strategy, the shared container's size and slots; the Stripe mode is shown, the
+/// key never. Every change is validated in Spanish, stored in one transaction and audited.
 /// </summary>
 public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, AuditLog audit, IOptions<StripeOptions> stripe, GrainOutbox grains)
     : TwoFactorPageModel(db, twoFactor, audit)
 {
     private const string AllPlansSql = """
-        SELECT id, name, price_cents AS PriceCents, active FROM plans ORDER BY sort, id
+        SELECT id, name, price_cents AS PriceCents, active, cores, memory_mb AS MemoryMb, disk_gb AS DiskGb FROM plans ORDER BY sort, id
         """;
 
-    public sealed record PlanRow(string Id, string Name, int PriceCents, bool Active);
+    // Locked so the audit's "before" is the row this save replaces, not one a concurrent save already changed.
+    private const string PlanForUpdateSql = """
+        SELECT id, name, price_cents AS PriceCents, active, cores, memory_mb AS MemoryMb, disk_gb AS DiskGb FROM plans WHERE id = @id FOR UPDATE
+        """;
+
+    private const string UpdatePlanSql = """
+        UPDATE plans SET price_cents = @PriceCents, active = @Active, cores = @Cores, memory_mb = @MemoryMb, disk_gb = @DiskGb WHERE id = @id
+        """;
+
+    public sealed record PlanRow(string Id, string Name, int PriceCents, bool Active, int Cores, int MemoryMb, int DiskGb);
+
+    /// <summary>A plan's form as posted, shown back with its errors when refused.</summary>
+    public sealed record PlanPost(string? Price, string? Cores, string? MemoryMb, string? DiskGb, bool Active);
 
     public sealed class SettingsInput
     {
@@ -35,8 +50,31 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
         public string? AlertClearBelow { get; set; }
     }
 
+    public sealed class SharedInput
+    {
+        public string? Cores { get; set; }
+        public string? MemoryMb { get; set; }
+        public string? DiskGb { get; set; }
+        public string? Slots { get; set; }
+        public bool ApplyToExisting { get; set; }
+    }
+
     [BindProperty]
     public SettingsInput Input { get; set; } = new();
+
+    [BindProperty]
+    public SharedInput Shared { get; set; } = new();
+
+    public SharedContainerSize CurrentShared { get; private set; } = SharedContainerSize.Default;
+
+    /// <summary>The live shared containers, for the operator to see what "slots used" means before applying.</summary>
+    public IReadOnlyList<SharedContainer> SharedContainers { get; private set; } = [];
+
+    /// <summary>Which form the errors belong to: "settings", "shared", or "plan:" and a plan's id.</summary>
+    public string? Failed { get; private set; }
+
+    /// <summary>The refused plan form's values, so the operator corrects them instead of typing them again.</summary>
+    public PlanPost? FailedPlan { get; private set; }
 
     public OperatorSettings Current { get; private set; } = new(0.8, "spread", 60, 0.8, 0.7);
 
@@ -60,6 +98,7 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
         var parsed = OperatorSettings.Parse(Input.Headroom, Input.Strategy, Input.PollInterval, Input.AlertThreshold, Input.AlertClearBelow, Errors);
         if (parsed is null)
         {
+            Failed = "settings";
             return Page();
         }
 
@@ -79,30 +118,104 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
         return RedirectToPage();
     }
 
-    public async Task<IActionResult> OnPostPlanAsync(string? id, string? price, bool active, CancellationToken ct)
+    /// <summary>
+    /// The shared container's size and slots for new containers; with <see cref="SharedInput.ApplyToExisting"/> the live
+    /// containers' slots too, refused as a whole when one already holds more tenants than the new value.
+    /// </summary>
+    public async Task<IActionResult> OnPostSharedAsync(CancellationToken ct)
     {
+        await LoadAsync(ct);
+        var parsed = ContainerSizeInput.Shared(Shared.Cores, Shared.MemoryMb, Shared.DiskGb, Shared.Slots, Errors);
+        if (parsed is null)
+        {
+            Failed = "shared";
+            return Page();
+        }
+
+        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Read under the transaction: the audit's "before" is what this save replaces.
+        var before = await SharedContainerSize.ReadAsync(conn, tx, SharedContainerSize.Default, ct);
+        List<SharedContainerSlots> resized = [];
+        if (Shared.ApplyToExisting)
+        {
+            var (ok, live) = await SharedSlots.ResizeLiveAsync(conn, tx, parsed.Slots, ct);
+            if (!ok)
+            {
+                await tx.RollbackAsync(ct);
+                var over = live.Where(c => c.SlotsUsed > parsed.Slots)
+                    .Select(c => $"{c.Hostname} (nodo {c.NodeId}) ya usa {Es.Number((decimal)c.SlotsUsed)}");
+                Errors["sharedSlots"] = $"No se puede bajar a {SlotCount(parsed.Slots)} en los contenedores existentes: {string.Join("; ", over)}. "
+                    + "Indica al menos las plazas usadas o desmarca la casilla.";
+                Failed = "shared";
+                return Page();
+            }
+
+            resized = live;
+        }
+
+        await parsed.WriteAsync(conn, tx, ct);
+        await tx.CommitAsync(ct);
+        await Audit.WriteAsync(HttpContext, "settings.change", new
+        {
+            before = new { shared = before },
+            after = new { shared = parsed },
+            containers = resized.Select(c => new { c.Hostname, c.NodeId, c.SlotsUsed, before = c.SlotsTotal, after = parsed.Slots }),
+        }, AuditSeverity.Warning);
+        var existing = !Shared.ApplyToExisting
+            ? " Los contenedores compartidos existentes conservan sus plazas."
+            : resized.Count == 0 ? " No había contenedores compartidos existentes que cambiar."
+            : $" {Es.Number((decimal)resized.Count)} {(resized.Count == 1 ? "contenedor compartido existente tiene" : "contenedores compartidos existentes tienen")} ahora {SlotCount(parsed.Slots)}.";
+        TempData[TenantActionForms.FlashKey] = $"Contenedor compartido guardado: {Es.Cores(parsed.Cores)}, {Es.MemoryMb(parsed.MemoryMb)} de memoria, "
+            + $"{Es.DiskGb(parsed.DiskGb)} de disco y {SlotCount(parsed.Slots)} para los nuevos.{existing}";
+        return RedirectToPage();
+    }
+
+    private static string SlotCount(int slots) => $"{Es.Number((decimal)slots)} {(slots == 1 ? "plaza" : "plazas")}";
+
+    public async Task<IActionResult> OnPostPlanAsync(string? id, string? price, string? cores, string? memoryMb, string? diskGb, bool active, CancellationToken ct)
+    {
+        var field = $"plan-{id}";
         var cents = decimal.TryParse(price?.Trim().Replace(',', '.'), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var dollars)
             && dollars is >= 0 and <= 100_000 && decimal.Round(dollars, 2) == dollars
             ? (int)(dollars * 100) : (int?)null;
         if (cents is null)
         {
-            TempData[TenantActionForms.FlashErrorKey] = "El precio debe ser un importe en dólares entre 0 y 100000, con dos decimales como mucho (p. ej. 49.00).";
-            return RedirectToPage();
+            Errors[$"{field}-price"] = "El precio debe ser un importe en dólares entre 0 y 100.000, con dos decimales como mucho (p. ej. 49.00).";
+        }
+
+        var c = ContainerSizeInput.Cores(cores, $"{field}-cores", Errors);
+        var m = ContainerSizeInput.MemoryMb(memoryMb, $"{field}-memory", Errors);
+        var d = ContainerSizeInput.DiskGb(diskGb, $"{field}-disk", Errors);
+        if (Errors.Count > 0)
+        {
+            await LoadAsync(ct);
+            Failed = "plan:" + id;
+            FailedPlan = new PlanPost(price, cores, memoryMb, diskGb, active);
+            return Page();
         }
 
         await using var conn = await Db.OpenConnectionAsync(ct);
-        var before = await conn.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition(
-            "SELECT id, name, price_cents AS PriceCents, active FROM plans WHERE id = @id", new { id }, cancellationToken: ct));
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var before = await conn.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition(PlanForUpdateSql, new { id }, tx, cancellationToken: ct));
         if (before is null)
         {
             TempData[TenantActionForms.FlashErrorKey] = "Ese plan no existe.";
             return RedirectToPage();
         }
 
-        await conn.ExecuteAsync(new CommandDefinition("UPDATE plans SET price_cents = @cents, active = @active WHERE id = @id", new { id, cents, active }, cancellationToken: ct));
-        await Audit.WriteAsync(HttpContext, "plan.change", new { plan = id, before = new { before.PriceCents, before.Active }, after = new { PriceCents = cents, Active = active } }, AuditSeverity.Warning);
-        // The Stripe price of existing subscriptions is not touched: the new amount applies to new sign-ups.
-        TempData[TenantActionForms.FlashKey] = $"Plan {before.Name} guardado: {TenantLabels.Usd(cents.Value)} al mes, {(active ? "activo" : "inactivo")}.";
+        var after = before with { PriceCents = cents!.Value, Active = active, Cores = c!.Value, MemoryMb = m!.Value, DiskGb = d!.Value };
+        await conn.ExecuteAsync(new CommandDefinition(UpdatePlanSql, new { id, after.PriceCents, after.Active, after.Cores, after.MemoryMb, after.DiskGb }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        await Audit.WriteAsync(HttpContext, "plan.change", new
+        {
+            plan = id,
+            before = new { before.PriceCents, before.Active, before.Cores, before.MemoryMb, before.DiskGb },
+            after = new { after.PriceCents, after.Active, after.Cores, after.MemoryMb, after.DiskGb },
+        }, AuditSeverity.Warning);
+        // Neither the Stripe price of existing subscriptions nor existing containers are touched: both apply to new tenants.
+        TempData[TenantActionForms.FlashKey] = $"Plan {before.Name} guardado: {TenantLabels.Usd(after.PriceCents)} al mes, {(active ? "activo" : "inactivo")}, "
+            + $"{Es.Cores(after.Cores)}, {Es.MemoryMb(after.MemoryMb)} de memoria y {Es.DiskGb(after.DiskGb)} de disco para los inquilinos nuevos.";
         return RedirectToPage();
     }
 
@@ -111,6 +224,10 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
         await base.LoadAsync(ct);
         await using var conn = await Db.OpenConnectionAsync(ct);
         Current = await OperatorSettings.ReadAsync(conn, ct);
+        // The web front has no TenantOptions: the migration seeds every shared.* key, so the fallback is only for a key
+        // deleted by hand, and then it is the options' own defaults.
+        CurrentShared = await SharedContainerSize.ReadAsync(conn, null, SharedContainerSize.Default, ct);
+        SharedContainers = await SharedSlots.ReadLiveAsync(conn, null, ct);
         AllPlans = [.. await conn.QueryAsync<PlanRow>(new CommandDefinition(AllPlansSql, cancellationToken: ct))];
     }
 }
