@@ -442,17 +442,10 @@ public sealed class TenantGrain(
             switch (step)
             {
                 case "create_container":
-                    ContainerSpec spec;
-                    if (State.Kind == "shared")
-                    {
-                        var size = await ReadSharedSizeOutsideAsync(ct);
-                        spec = new ContainerSpec(hostname, size.Cores, size.MemoryMb, size.DiskGb, [Provisioner.SajetTag, "shared"]);
-                    }
-                    else
-                    {
-                        var plan = await ReadPlanOutsideAsync(ct);
-                        spec = new ContainerSpec(hostname, plan.Cores, plan.MemoryMb, plan.DiskGb, [Provisioner.SajetTag, "tenant"]);
-                    }
+                    // The container gets what placement reserved for it: an operator who changes a plan's or the shared
+                    // container's size between placing and creating must not make the node hold more than it promised.
+                    var (cores, memoryMb, diskGb) = await ReservedSizeOutsideAsync(ct) ?? await CurrentSizeOutsideAsync(ct);
+                    var spec = new ContainerSpec(hostname, cores, memoryMb, diskGb, [Provisioner.SajetTag, State.Kind == "shared" ? "shared" : "tenant"]);
 
                     var created = await provisioner.EnsureContainerAsync(node, spec, ct);
                     return TimerResult.Done(() => ContainerCreatedAsync(step, created));
@@ -901,6 +894,33 @@ public sealed class TenantGrain(
     {
         await using var conn = await OpenAsync(ct);
         return await SharedContainerSize.ReadAsync(conn, null, Options.SharedDefaults, ct);
+    }
+
+    /// <summary>The size the node reserved for this tenant's container (null before a reservation, or once released).</summary>
+    private async Task<(int Cores, int MemoryMb, int DiskGb)?> ReservedSizeOutsideAsync(CancellationToken ct)
+    {
+        if (State.ReservationKey is null)
+        {
+            return null;
+        }
+
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand("SELECT cores, memory_mb, disk_gb FROM reservations WHERE key = @key AND released_at IS NULL", conn);
+        cmd.Parameters.AddWithValue("key", State.ReservationKey);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? (r.GetInt32(0), r.GetInt32(1), r.GetInt32(2)) : null;
+    }
+
+    private async Task<(int Cores, int MemoryMb, int DiskGb)> CurrentSizeOutsideAsync(CancellationToken ct)
+    {
+        if (State.Kind == "shared")
+        {
+            var size = await ReadSharedSizeOutsideAsync(ct);
+            return (size.Cores, size.MemoryMb, size.DiskGb);
+        }
+
+        var plan = await ReadPlanOutsideAsync(ct);
+        return (plan.Cores, plan.MemoryMb, plan.DiskGb);
     }
 
     private async Task<(int Cores, int MemoryMb, int DiskGb, bool Shared)> ReadPlanOutsideAsync(CancellationToken ct)

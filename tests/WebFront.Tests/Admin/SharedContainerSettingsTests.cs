@@ -1,7 +1,10 @@
+extern alias simulators;
+
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Sajet.WebFront.Tests.Onboarding;
+using simulators::Sajet.Simulators.Proxmox;
 
 namespace Sajet.WebFront.Tests.Admin;
 
@@ -246,5 +249,33 @@ public sealed class SharedContainerSettingsPlacementTests
         var proHost = await h.Db.ScalarAsync<string>($"SELECT hostname FROM containers WHERE tenant_id = '{dedicated.TenantId}'");
         Assert.Equal(("3", "6144"), (containers[proHost].Config["cores"], containers[proHost].Config["memory"]));
         Assert.Contains("size=60G", containers[proHost].Config["rootfs"], StringComparison.Ordinal);
+    }
+    [Fact]
+    public async Task PlanResizedAfterPlacement_ContainerGetsWhatTheNodeReserved()
+    {
+        await using var h = await OnboardingHarness.StartAsync(nodes: 1);
+        await h.StartSiloAsync("reserved-size");
+        await h.RegisterNodesAsync("pve1");
+        // Creation fails until the switch is cleared, so the plan is changed between the reservation and the container.
+        h.Proxmox.Cluster.AddErrorFault(new ErrorFault("/nodes/*/lxc", 1.0, 500, "simulated: storage busy", "POST"));
+        var signed = await h.SignUpAsync("reservada", "pro");
+        h.Stripe.Control.PayCheckoutSession(signed.SessionId);
+        await OnboardingHarness.WaitAsync(async () => await h.Db.ScalarAsync<long>(
+            $"SELECT count(*) FROM reservations WHERE key = 'tenant:{signed.TenantId}' AND released_at IS NULL") == 1, "the reservation", 60);
+        var reserved = await h.Db.ScalarAsync<string>($"SELECT cores || '/' || memory_mb || '/' || disk_gb FROM reservations WHERE key = 'tenant:{signed.TenantId}'");
+
+        using var page = await AdminPageClientAsync(h);
+        Assert.Equal(HttpStatusCode.Redirect, (await page.SubmitFormAsync("/admin/settings", "/admin/settings?handler=Plan", new Dictionary<string, string>
+        {
+            ["id"] = "pro", ["price"] = "49.00", ["cores"] = "8", ["memoryMb"] = "16384", ["diskGb"] = "200", ["active"] = "true",
+        })).StatusCode);
+        h.Proxmox.Cluster.ResetFaults();
+        await h.WaitForStatusAsync(signed.TenantId, "active", 180);
+
+        var hostname = await h.Db.ScalarAsync<string>($"SELECT hostname FROM containers WHERE tenant_id = '{signed.TenantId}'");
+        var container = h.Proxmox.Cluster.Containers.Single(c => c.Config.GetValueOrDefault("hostname") == hostname);
+        var disk = Regex.Match(container.Config["rootfs"], @"size=(\d+)G").Groups[1].Value;
+        Assert.Equal(reserved, $"{container.Config["cores"]}/{container.Config["memory"]}/{disk}");
+        Assert.Equal("2/4096/50", reserved);
     }
 }
