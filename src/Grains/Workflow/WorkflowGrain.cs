@@ -27,6 +27,12 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
     private IGrainTimer? _timer;
     private TurnContext? _context;
 
+    // One turn at a time. Orleans' single-threaded activation gives that to requests and to non-interleaving timers; a
+    // timer that interleaves (a node's poll, so placements need not wait for its HTTP round trips) runs its own turn
+    // only between others. The flag is per call flow, so a turn that calls TurnAsync again (a command that places) nests.
+    private readonly SemaphoreSlim _turnLock = new(1, 1);
+    private readonly AsyncLocal<bool> _inTurn = new();
+
     // Set when a failed turn could not read its state back (the database was down too): the state in memory may hold
     // that turn's changes, so it is read again before anything looks at it, and until then nothing is written from it.
     private bool _stale;
@@ -120,11 +126,44 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
     /// <summary>One unit of change: body, domain commit, state write, projection, then the calls the body asked for.</summary>
     protected async Task<T> TurnAsync<T>(string actor, string? correlationId, Func<Task<T>> body)
     {
-        if (_context is not null)
+        if (_inTurn.Value)
         {
             return await body(); // Nested (a command that places, say): part of the outer turn.
         }
 
+        T result;
+        List<Func<IGrainFactory, Task>> after;
+        await _turnLock.WaitAsync();
+        try
+        {
+            _inTurn.Value = true;
+            (result, after) = await LockedTurnAsync(actor, correlationId, body);
+            ArmTimer();
+        }
+        finally
+        {
+            _inTurn.Value = false;
+            _turnLock.Release();
+        }
+
+        // Outside the lock: a follow-up may lead, through other grains, back to a call on this one.
+        foreach (var call in after)
+        {
+            try
+            {
+                await call(GrainFactory);
+            }
+            catch (Exception ex)
+            {
+                Log.LogWarning("{GrainType} {Key}: a follow-up call failed after the state was written: {Error}", GrainType, Key, ex.Message);
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<(T Result, List<Func<IGrainFactory, Task>> After)> LockedTurnAsync<T>(string actor, string? correlationId, Func<Task<T>> body)
+    {
         await EnsureFreshAsync();
         // A turn whose projection failed after its state write (the database went away between the two) left history or
         // read models behind; other grains may already rely on them (a node's reservations), so every turn catches up.
@@ -170,20 +209,7 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
             }
         }
 
-        foreach (var call in after)
-        {
-            try
-            {
-                await call(GrainFactory);
-            }
-            catch (Exception ex)
-            {
-                Log.LogWarning("{GrainType} {Key}: a follow-up call failed after the state was written: {Error}", GrainType, Key, ex.Message);
-            }
-        }
-
-        ArmTimer();
-        return result;
+        return (result, after);
     }
 
     /// <summary>Reads the stored state back if a failed turn may have left changes in memory; throws while it cannot.</summary>

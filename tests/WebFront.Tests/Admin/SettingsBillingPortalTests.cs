@@ -57,7 +57,7 @@ public sealed class SettingsBillingPortalTests(StripeSimulatorWebFixture fx) : I
         Assert.Contains("<h1>Ajustes</h1>", html, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"two-factor\"", html, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"plan-row-pro\"", html, StringComparison.Ordinal);
-        Assert.Contains("value=\"0.8\" data-testid=\"settings-headroom\"", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"0,8\" data-testid=\"settings-headroom\"", html, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"stripe-mode-value\">prueba (test)<", html, StringComparison.Ordinal);
         Assert.DoesNotContain(fx.Stripe.SecretKey, html, StringComparison.Ordinal);
     }

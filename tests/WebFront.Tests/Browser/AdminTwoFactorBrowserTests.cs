@@ -1,6 +1,9 @@
+extern alias simulators;
+
 using Microsoft.Playwright;
 using Sajet.WebFront.Auth;
 using Sajet.WebFront.Tests.Onboarding;
+using simulators::Sajet.Simulators.Proxmox;
 
 namespace Sajet.WebFront.Tests.Browser;
 
@@ -91,7 +94,15 @@ public sealed class AdminTwoFactorBrowserTests(ChromiumFixture chromium) : IClas
         await page.EvaluateAsync("() => { window.__sameDocument = true; }");
         await shots.TakeAsync(page, "placement-sent");
 
+        // The operator's placement must be what places the tenant, not the capacity notice of the new node's first poll
+        // racing it (seen on a loaded CI machine): the node's API answers slowly until the placement is in the history.
+        // The placement itself does not wait for that slow poll: a reservation is not held up by a poll in flight.
+        h.Proxmox.Cluster.AddLatency(new LatencyFault("/nodes/**", TimeSpan.FromSeconds(5)));
+        h.Proxmox.Cluster.AddLatency(new LatencyFault("/cluster/**", TimeSpan.FromSeconds(5)));
         await h.StartSiloAsync("wizard-silo-2");
+        await OnboardingHarness.WaitAsync(async () => await h.Db.ScalarAsync<long>(
+            $"SELECT count(*) FROM grain_events WHERE grain_key = '{signed.TenantId}' AND reason LIKE '%pidió colocar en pve1%'") == 1, "the operator's placement", 60);
+        h.Proxmox.Cluster.ResetFaults();
         await h.WaitForStatusAsync(signed.TenantId, "active");
         await Assertions.Expect(page.GetByTestId($"waiting-{signed.TenantId}")).ToHaveCountAsync(0, new() { Timeout = 30_000 });
         Assert.True(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the queue must update without a reload");

@@ -59,14 +59,16 @@ public static class PageChecks
         """);
 
     /// <summary>
-    /// Visible text, plus the words a screen reader or a tooltip shows: they are UI too. Text inside code elements
-    /// is data shown as it is (audit details, Proxmox UPIDs, Stripe ids), not labels, so it is left out.
+    /// Visible text, plus the words a screen reader or a tooltip shows and the values forms are filled with ("0,8" in
+    /// a settings field is a number on the page too): they are UI. Text inside code elements is data shown as it is
+    /// (audit details, Proxmox UPIDs, Stripe ids), not labels, so it is left out; so are URL, e-mail and password fields.
     /// </summary>
     public static Task<string> UiTextAsync(IPage page) => page.EvaluateAsync<string>("""
         () => [document.title,
                (() => { const c = document.body.cloneNode(true); c.querySelectorAll("code, pre, script").forEach((e) => e.remove()); return c.textContent; })(),
                ...[...document.querySelectorAll("[placeholder],[title],[aria-label],img[alt]")]
-                  .flatMap((e) => [e.getAttribute("placeholder"), e.getAttribute("title"), e.getAttribute("aria-label"), e.getAttribute("alt")])]
+                  .flatMap((e) => [e.getAttribute("placeholder"), e.getAttribute("title"), e.getAttribute("aria-label"), e.getAttribute("alt")]),
+               ...[...document.querySelectorAll("input:not([type]), input[type=text], input[type=number], textarea")].map((e) => e.value)]
           .filter(Boolean).join("\n")
         """);
 }

@@ -90,7 +90,10 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
         _ => "sin configurar",
     };
 
-    public string Shown(string? posted, double current) => posted ?? current.ToString("0.###", CultureInfo.InvariantCulture);
+    // Inputs show decimals with a comma, as every number on the page; both a comma and a point are accepted back.
+    public string Shown(string? posted, double current) => posted ?? current.ToString("0.###", CultureInfo.InvariantCulture).Replace('.', ',');
+
+    public static string PriceInput(int cents) => (cents / 100m).ToString("0.00", CultureInfo.InvariantCulture).Replace('.', ',');
 
     public async Task<IActionResult> OnPostSettingsAsync(CancellationToken ct)
     {
@@ -181,7 +184,7 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
             ? (int)(dollars * 100) : (int?)null;
         if (cents is null)
         {
-            Errors[$"{field}-price"] = "El precio debe ser un importe en dólares entre 0 y 100.000, con dos decimales como mucho (p. ej. 49.00).";
+            Errors[$"{field}-price"] = "El precio debe ser un importe en dólares entre 0 y 100.000, con dos decimales como mucho (p. ej. 49,00).";
         }
 
         var c = ContainerSizeInput.Cores(cores, $"{field}-cores", Errors);
