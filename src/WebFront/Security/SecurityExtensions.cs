@@ -7,6 +7,7 @@ public static class SecurityExtensions
         services.AddOptions<SecurityHeadersOptions>().BindConfiguration(SecurityHeadersOptions.Section).ValidateOnStart();
         services.AddOptions<RequestLimitOptions>().BindConfiguration(RequestLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSajetRateLimiting();
+        services.AddSajetDataProtection();   // one key ring in PostgreSQL for every web front instance
         // Razor forms carry the token in a hidden field; the cookie is httpOnly and strict like the session ones.
         services.AddAntiforgery(o =>
         {
