@@ -57,7 +57,7 @@ public sealed class LoginService(
     public async Task<LoginResult> SignInAsync(string login, string password, string role, string? totpCode, string? recoveryCode, string ip, CancellationToken ct = default)
     {
         var account = Users.NormalizeLogin(login);
-        if (throttle.Blocked(ip, account) is { } wait)
+        if (await throttle.BlockedAsync(ip, account, ct) is { } wait)
         {
             return new LoginResult(LoginStatus.Throttled, RetryAfter: wait);
         }
@@ -69,14 +69,14 @@ public sealed class LoginService(
         var passwordOk = await Users.VerifyPasswordAsync(conn, candidate, password, ct);
         if (candidate is null)
         {
-            throttle.RecordFailure(ip, account);
+            await throttle.RecordFailureAsync(ip, account, CancellationToken.None); // counted even if the client hangs up
             await audit.WriteAsync("auth.login_failed", account, ip, new { role, reason = user is null ? "unknown_login" : "wrong_role" }, AuditSeverity.Warning);
             return new LoginResult(LoginStatus.InvalidCredentials);
         }
 
         if (candidate.LockedUntil is { } until && until > DateTime.UtcNow)
         {
-            throttle.RecordFailure(ip, account);
+            await throttle.RecordFailureAsync(ip, account, CancellationToken.None); // counted even if the client hangs up
             await audit.WriteAsync("auth.login_locked", account, ip, new { role, lockedUntil = until }, AuditSeverity.Warning);
             return new LoginResult(LoginStatus.InvalidCredentials);
         }
@@ -110,7 +110,7 @@ public sealed class LoginService(
             return new LoginResult(LoginStatus.InvalidCredentials);
         }
 
-        if (throttle.Blocked(ip, user.Email) is { } wait)
+        if (await throttle.BlockedAsync(ip, user.Email, ct) is { } wait)
         {
             return new LoginResult(LoginStatus.Throttled, RetryAfter: wait);
         }
@@ -142,7 +142,7 @@ public sealed class LoginService(
 
     private async Task FailAsync(NpgsqlConnection conn, UserAccount user, string ip, string reason, CancellationToken ct)
     {
-        throttle.RecordFailure(ip, user.Email);
+        await throttle.RecordFailureAsync(ip, user.Email, CancellationToken.None);
         var o = options.Value;
         var lockedNow = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(RecordFailure, new
         {

@@ -2,13 +2,15 @@ using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Dapper;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Hosting;
 
 namespace Sajet.WebFront.Security;
 
-/// <summary>Limits per client IP (section <c>RateLimits</c>); counts are per web front process.</summary>
+/// <summary>Limits per client IP (section <c>RateLimits</c>). Request rates are counted per web front process; failed sign-ins in PostgreSQL, across every instance.</summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "RateLimits";
@@ -147,53 +149,46 @@ public static class RateLimitPolicies
 
 /// <summary>
 /// Counts failed sign-ins (not requests) per IP and per login name: after N failures within the window the next
-/// attempt is refused with 429 before the password is even checked.
+/// attempt is refused with 429 before the password is even checked. The counts live in PostgreSQL (sql/0015), so a
+/// limit reached through one web front holds on every other: an attacker cannot spread guesses over the instances.
+/// One statement per check and per failure; sign-ins are rare enough that this costs nothing measurable next to the
+/// password hash.
 /// </summary>
-public sealed class LoginThrottle : IDisposable
+public sealed class LoginThrottle(NpgsqlDataSource db, IOptions<RateLimitOptions> options, TimeProvider time)
 {
-    private readonly PartitionedRateLimiter<string> _perIp;
-    private readonly PartitionedRateLimiter<string> _perAccount;
+    // For each key: its failures within the window, and when the oldest of them leaves it.
+    private const string CountSql = """
+        SELECT count(*) FILTER (WHERE scope = 'ip' AND key = @ip) AS ByIp,
+               count(*) FILTER (WHERE scope = 'account' AND key = @account) AS ByAccount,
+               min(at) FILTER (WHERE scope = 'ip' AND key = @ip) AS IpOldest,
+               min(at) FILTER (WHERE scope = 'account' AND key = @account) AS AccountOldest
+        FROM login_failures
+        WHERE at > @since AND ((scope = 'ip' AND key = @ip) OR (scope = 'account' AND key = @account))
+        """;
 
-    public LoginThrottle(IOptions<RateLimitOptions> options)
+    // Expired rows go with the next failure, so the table holds at most one window of failures.
+    private const string RecordSql = """
+        INSERT INTO login_failures (scope, key, at) VALUES ('ip', @ip, @now), ('account', @account, @now);
+        DELETE FROM login_failures WHERE at <= @since;
+        """;
+
+    /// <summary>When blocked, how long until the oldest counted failure leaves the window (or null when not blocked).</summary>
+    public async Task<TimeSpan?> BlockedAsync(string ip, string account, CancellationToken ct = default)
     {
         var s = options.Value;
-        _perIp = Create(s.LoginFailuresPerIp, s.LoginFailureWindow);
-        _perAccount = Create(s.LoginFailuresPerAccount, s.LoginFailureWindow);
+        var now = time.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var c = await conn.QuerySingleAsync<Counts>(new CommandDefinition(CountSql, new { ip, account, since = now - s.LoginFailureWindow }, cancellationToken: ct));
+        var oldest = (c.ByIp >= s.LoginFailuresPerIp ? c.IpOldest : null) ?? (c.ByAccount >= s.LoginFailuresPerAccount ? c.AccountOldest : null);
+        return oldest is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) + s.LoginFailureWindow - now : null;
     }
 
-    /// <summary>When blocked, how long until the window resets (or null when not blocked).</summary>
-    public TimeSpan? Blocked(string ip, string account)
+    public async Task RecordFailureAsync(string ip, string account, CancellationToken ct = default)
     {
-        foreach (var (limiter, key) in new[] { (_perIp, ip), (_perAccount, account) })
-        {
-            // Asking for zero permits tells whether any are left without taking one.
-            using var lease = limiter.AttemptAcquire(key, 0);
-            if (!lease.IsAcquired)
-            {
-                return lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
-            }
-        }
-
-        return null;
+        var now = time.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(RecordSql, new { ip, account, now, since = now - options.Value.LoginFailureWindow }, cancellationToken: ct));
     }
 
-    public void RecordFailure(string ip, string account)
-    {
-        using var a = _perIp.AttemptAcquire(ip);
-        using var b = _perAccount.AttemptAcquire(account);
-    }
-
-    public void Dispose()
-    {
-        _perIp.Dispose();
-        _perAccount.Dispose();
-    }
-
-    private static PartitionedRateLimiter<string> Create(int permits, TimeSpan window) =>
-        PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = permits,
-            Window = window,
-            QueueLimit = 0,
-        }));
+    private sealed record Counts(long ByIp, long ByAccount, DateTime? IpOldest, DateTime? AccountOldest);
 }

@@ -4,10 +4,11 @@ using Sajet.TestSupport;
 namespace Sajet.WebFront.Tests;
 
 /// <summary>
-/// Issue 14, several web fronts: Data Protection's key ring lives in PostgreSQL, encrypted with Sajet's secret, so an
-/// antiforgery token one instance rendered is accepted by another.
+/// Issue 14, several web fronts on one database: Data Protection's key ring lives in PostgreSQL, encrypted with Sajet's
+/// secret, so an antiforgery token one instance rendered is accepted by another; failed sign-ins are counted there too,
+/// so a limit reached through one instance holds on the other.
 /// </summary>
-public sealed class DataProtectionKeysTests : IAsyncLifetime
+public sealed class SeveralWebFrontsTests : IAsyncLifetime
 {
     private readonly DatabaseFixture _db = new();
 
@@ -59,5 +60,32 @@ public sealed class DataProtectionKeysTests : IAsyncLifetime
         };
         forged.Headers.Add("Cookie", cookie);
         Assert.Equal(HttpStatusCode.BadRequest, (await other.SendAsync(forged)).StatusCode);
+    }
+
+    [Fact]
+    public async Task SignInFailuresThroughOneInstance_AreRefusedByTheOther()
+    {
+        await using var first = new SajetWebFactory(_db.Db);
+        await using var second = new SajetWebFactory(_db.Db);
+        var ip = SajetWebFactory.RandomIp();
+        using var a = first.Client(ip);
+        using var b = second.Client(ip);
+
+        // Five wrong passwords through the first instance, each for another name: the per-IP limit, not the account's.
+        for (var i = 0; i < 5; i++)
+        {
+            var failed = await a.LoginAsync($"guess{i}@example.com", "wrong-password", "admin");
+            Assert.Equal(HttpStatusCode.Unauthorized, failed.StatusCode);
+        }
+
+        // The sixth attempt, through the second instance and with the right password, is refused before it is checked.
+        var sixth = await b.LoginAsync(SajetWebFactory.AdminLogin, SajetWebFactory.AdminPassword, "admin");
+        Assert.Equal(HttpStatusCode.TooManyRequests, sixth.StatusCode);
+        Assert.True(sixth.Headers.RetryAfter is not null, "a refused sign-in says when to try again");
+
+        // Another client is not affected.
+        using var other = second.Client(SajetWebFactory.RandomIp());
+        var ok = await other.LoginAsync(SajetWebFactory.AdminLogin, SajetWebFactory.AdminPassword, "admin");
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
 }
