@@ -88,4 +88,42 @@ public sealed class SeveralWebFrontsTests : IAsyncLifetime
         var ok = await other.LoginAsync(SajetWebFactory.AdminLogin, SajetWebFactory.AdminPassword, "admin");
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
+
+    [Fact]
+    public async Task LogoutOnOneInstance_EndsTheAccessTokenOnBoth()
+    {
+        await using var first = new SajetWebFactory(_db.Db);
+        await using var second = new SajetWebFactory(_db.Db);
+        using var browser = first.Client();
+        var login = await browser.LoginAsync(SajetWebFactory.AdminLogin, SajetWebFactory.AdminPassword, "admin", tokenInBody: true);
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        var token = (await login.JsonAsync()).GetProperty("accessToken").GetString()!;
+        using var onFirst = Bearer(first, token);
+        using var onSecond = Bearer(second, token);
+        Assert.Equal(HttpStatusCode.OK, (await onFirst.GetAsync("/api/auth/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await onSecond.GetAsync("/api/auth/me")).StatusCode);
+
+        // A second session of the same user stays signed in: logout ends one session, not the account's.
+        var otherLogin = await second.Client().LoginAsync(SajetWebFactory.AdminLogin, SajetWebFactory.AdminPassword, "admin", tokenInBody: true);
+        using var otherSession = Bearer(second, (await otherLogin.JsonAsync()).GetProperty("accessToken").GetString()!);
+
+        var loggedOut = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.NoContent, (await browser.PostAsync("/api/auth/logout", null)).StatusCode);
+        // The token is still signed and unexpired; each instance must learn that its session ended.
+        await OnboardingWait(async () =>
+            (await onFirst.GetAsync("/api/auth/me")).StatusCode == HttpStatusCode.Unauthorized
+            && (await onSecond.GetAsync("/api/auth/me")).StatusCode == HttpStatusCode.Unauthorized);
+        Console.WriteLine($"access token refused by both instances {loggedOut.ElapsedMilliseconds} ms after logout");
+        Assert.Equal(HttpStatusCode.OK, (await otherSession.GetAsync("/api/auth/me")).StatusCode);
+    }
+
+    private static HttpClient Bearer(SajetWebFactory app, string token)
+    {
+        var client = app.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = false });
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    private static Task OnboardingWait(Func<Task<bool>> condition) =>
+        Sajet.WebFront.Tests.Onboarding.OnboardingHarness.WaitAsync(condition, "the ended session refused everywhere", 10);
 }

@@ -28,6 +28,8 @@ public static class AuthServiceCollectionExtensions
             ?? throw new InvalidOperationException("Neither SAJET_SECRET_KEY nor JWT_SECRET_KEY is set; secrets at rest cannot be encrypted.")));
         services.AddSingleton<TokenService>();
         services.AddSingleton<Sessions>();
+        services.AddSingleton<RevokedSessions>();
+        services.AddHostedService(sp => sp.GetRequiredService<RevokedSessions>());
         services.AddSingleton<TwoFactor>();
         services.AddSingleton<LoginService>();
 

@@ -14,6 +14,7 @@ public sealed class JwtAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     TokenService tokens,
+    RevokedSessions revoked,
     IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "SajetJwt";
@@ -28,8 +29,14 @@ public sealed class JwtAuthenticationHandler(
         }
 
         var principal = await tokens.ValidateAsync(token, Scheme.Name);
-        return principal is null
-            ? AuthenticateResult.Fail("The access token is invalid or expired.")
+        if (principal is null)
+        {
+            return AuthenticateResult.Fail("The access token is invalid or expired.");
+        }
+
+        // A signed, unexpired token of a session that was ended (logout, refresh-token reuse) on any instance.
+        return Guid.TryParse(principal.FindFirst(SajetClaims.SessionId)?.Value, out var session) && revoked.IsRevoked(session)
+            ? AuthenticateResult.Fail("The session of this access token has ended.")
             : AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 

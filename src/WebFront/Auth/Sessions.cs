@@ -45,7 +45,11 @@ public sealed class Sessions(NpgsqlDataSource db, TokenService tokens, IOptions<
 
     private const string MarkRotated = "UPDATE refresh_tokens SET rotated_at = now() WHERE id = @id";
 
-    private const string RevokeFamily = "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = @familyId AND revoked_at IS NULL";
+    // Tells every web front (RevokedSessions) in the same transaction, so the session's access tokens stop working at once.
+    private const string RevokeFamily = $"""
+        UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = @familyId AND revoked_at IS NULL;
+        SELECT pg_notify('{RevokedSessions.Channel}', @familyId::text);
+        """;
 
     private const string FamilyOfToken = "SELECT family_id FROM refresh_tokens WHERE token_hash = @hash";
 
