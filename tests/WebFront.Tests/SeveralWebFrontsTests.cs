@@ -1,5 +1,6 @@
 using System.Net;
 using Sajet.TestSupport;
+using Sajet.WebFront.Tests.Onboarding;
 
 namespace Sajet.WebFront.Tests;
 
@@ -126,4 +127,35 @@ public sealed class SeveralWebFrontsTests : IAsyncLifetime
 
     private static Task OnboardingWait(Func<Task<bool>> condition) =>
         Sajet.WebFront.Tests.Onboarding.OnboardingHarness.WaitAsync(condition, "the ended session refused everywhere", 10);
+
+    [Fact]
+    public async Task TenantChangeApplied_ReachesALiveStreamOnTheOtherInstance()
+    {
+        await using var h = await OnboardingHarness.StartAsync(nodes: 1);
+        await h.StartSiloAsync("live-across");
+        await h.RegisterNodesAsync("pve1");
+        // A second web front on the same database, with its own port; the operator's browser streams from it.
+        await using var second = new OnboardingWebFactory(h.Db, OnboardingHarness.FreePort(), h.Stripe);
+        second.UseKestrel(new Uri(second.BaseUrl).Port);
+        second.StartServer();
+        using var operatorBrowser = second.Client();
+        Assert.Equal(HttpStatusCode.OK, (await operatorBrowser.LoginAsync(SajetWebFactory.AdminLogin, SajetWebFactory.AdminPassword, "admin")).StatusCode);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var stream = await operatorBrowser.GetAsync("/api/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync(timeout.Token));
+
+        // The customer signs up and pays through the first instance; the silo's grain moves the tenant.
+        var signed = await h.SignUpAndPayAsync("en-vivo");
+        string? line;
+        while ((line = await reader.ReadLineAsync(timeout.Token)) is not null)
+        {
+            if (line.StartsWith("data:", StringComparison.Ordinal) && line.Contains(signed.TenantId, StringComparison.Ordinal) && line.Contains("\"active\"", StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("the stream on the second instance ended without the tenant's change");
+    }
 }

@@ -8,13 +8,15 @@ namespace Sajet.WebFront.Auth;
 /// The sessions ended while their access tokens could still be valid, known to every web front instance: an ended
 /// session's access token is refused at once everywhere, not when it expires (up to 15 minutes later). Each instance
 /// keeps the set in memory, filled from refresh_tokens when it (re)connects and kept current by the notification
-/// Sessions sends in the transaction that revokes; a poll every few seconds covers a notification lost in between.
+/// Sessions sends in the transaction that revokes. Notifications are not lost while the LISTEN connection lives, and a
+/// new connection reads the set again, so the slow re-read only forgets sessions whose tokens have all expired: an
+/// idle instance costs PostgreSQL one read per ten minutes (IdleCostTests counts every transaction).
 /// </summary>
 public sealed class RevokedSessions(NpgsqlDataSource db, IOptions<AuthOptions> options, ILogger<RevokedSessions> logger) : BackgroundService
 {
     public const string Channel = "sajet_sessions";
 
-    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Poll = TimeSpan.FromMinutes(10);
 
     // Families revoked recently enough that one of their access tokens may still be unexpired.
     private const string RecentSql = """
@@ -52,8 +54,8 @@ public sealed class RevokedSessions(NpgsqlDataSource db, IOptions<AuthOptions> o
                 {
                     // Listening first, then reading: a revocation between the two is in the read or in a notification.
                     await ReloadAsync(stoppingToken);
-                    // Notifications until the poll's turn, which reads the set again (and forgets sessions whose tokens
-                    // have all expired). The timeout overload leaves the connection usable; a cancelled wait may not.
+                    // Notifications until the re-read's turn. The timeout overload leaves the connection usable; a
+                    // cancelled wait may not.
                     var until = DateTime.UtcNow + Poll;
                     for (var left = Poll; left > TimeSpan.Zero; left = until - DateTime.UtcNow)
                     {

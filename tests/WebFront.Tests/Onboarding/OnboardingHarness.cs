@@ -317,7 +317,7 @@ public sealed class OnboardingHarness : IAsyncDisposable
         await Db.DisposeAsync();
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
