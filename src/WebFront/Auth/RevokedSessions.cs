@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Sajet.WebFront.Hosting;
 
 namespace Sajet.WebFront.Auth;
 
@@ -12,11 +13,10 @@ namespace Sajet.WebFront.Auth;
 /// new connection reads the set again, so the slow re-read only forgets sessions whose tokens have all expired: an
 /// idle instance costs PostgreSQL one read per ten minutes (IdleCostTests counts every transaction).
 /// </summary>
-public sealed class RevokedSessions(NpgsqlDataSource db, IOptions<AuthOptions> options, ILogger<RevokedSessions> logger) : BackgroundService
+public sealed class RevokedSessions(NpgsqlDataSource db, IOptions<AuthOptions> options, ILogger<RevokedSessions> logger)
+    : NotificationListener(db, logger)
 {
     public const string Channel = "sajet_sessions";
-
-    private static readonly TimeSpan Poll = TimeSpan.FromMinutes(10);
 
     // Families revoked recently enough that one of their access tokens may still be unexpired.
     private const string RecentSql = """
@@ -29,56 +29,26 @@ public sealed class RevokedSessions(NpgsqlDataSource db, IOptions<AuthOptions> o
 
     public bool IsRevoked(Guid sessionId) => _revoked.Contains(sessionId);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                conn.Notification += (_, e) =>
-                {
-                    if (Guid.TryParse(e.Payload, out var id))
-                    {
-                        Add(id);
-                    }
-                };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", conn))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
+    protected override string Channels => Channel;
 
-                failures = 0;
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    // Listening first, then reading: a revocation between the two is in the read or in a notification.
-                    await ReloadAsync(stoppingToken);
-                    // Notifications until the re-read's turn. The timeout overload leaves the connection usable; a
-                    // cancelled wait may not.
-                    var until = DateTime.UtcNow + Poll;
-                    for (var left = Poll; left > TimeSpan.Zero; left = until - DateTime.UtcNow)
-                    {
-                        await conn.WaitAsync((int)Math.Ceiling(left.TotalMilliseconds), stoppingToken);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                failures++;
-                logger.LogWarning("Session revocations lost their LISTEN connection ({Failures} in a row): {Error}", failures, ex.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 200 * failures)), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
+    protected override string Name => "Session revocations";
+
+    protected override TimeSpan? RefreshPeriod => TimeSpan.FromMinutes(10);
+
+    protected override void OnNotification(string channel, string payload)
+    {
+        if (Guid.TryParse(payload, out var id))
+        {
+            Add(id);
         }
     }
 
+    // On every (re)connection and then every ten minutes (which also forgets sessions whose tokens have all expired).
+    protected override Task OnListeningAsync(CancellationToken ct) => ReloadAsync(ct);
+
     private async Task ReloadAsync(CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await Db.OpenConnectionAsync(ct);
         // One access-token lifetime and a minute for clock skew between the database and the token's issuer.
         var seconds = (options.Value.AccessTokenLifetime + TimeSpan.FromMinutes(1)).TotalSeconds;
         var ids = (await conn.QueryAsync<Guid>(new CommandDefinition(RecentSql, new { seconds }, cancellationToken: ct))).ToHashSet();

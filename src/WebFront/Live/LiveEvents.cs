@@ -4,6 +4,7 @@ using Npgsql;
 using Sajet.Grains.Interfaces;
 using Sajet.Grains.Interfaces.Nodes;
 using Sajet.WebFront.Auth;
+using Sajet.WebFront.Hosting;
 
 namespace Sajet.WebFront.Live;
 
@@ -14,7 +15,7 @@ public sealed record LiveEvent(string Kind, JsonElement Data);
 /// Fans PostgreSQL notifications out to Server-Sent Event streams. Every web front instance LISTENs on its own
 /// connection, so a change made through any instance (or by any silo) reaches the browsers of all of them.
 /// </summary>
-public sealed class LiveEvents(NpgsqlDataSource db, ILogger<LiveEvents> logger) : BackgroundService
+public sealed class LiveEvents(NpgsqlDataSource db, ILogger<LiveEvents> logger) : NotificationListener(db, logger)
 {
     public const string AlertsChannel = "sajet_alerts";
     private readonly Lock _gate = new();
@@ -32,38 +33,11 @@ public sealed class LiveEvents(NpgsqlDataSource db, ILogger<LiveEvents> logger) 
         return channel.Reader;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                conn.Notification += (_, e) => Publish(e.Channel == AlertsChannel ? "alert" : "tenant", e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {GrainTypes.GrainsChannel}; LISTEN {AlertsChannel}", conn))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
+    protected override string Channels => $"{GrainTypes.GrainsChannel} {AlertsChannel}";
 
-                failures = 0;
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    await conn.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                failures++;
-                logger.LogWarning("Live events lost their LISTEN connection ({Failures} in a row): {Error}", failures, ex.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 200 * failures)), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
+    protected override string Name => "Live events";
+
+    protected override void OnNotification(string channel, string payload) => Publish(channel == AlertsChannel ? "alert" : "tenant", payload);
 
     private void Publish(string kind, string payload)
     {
