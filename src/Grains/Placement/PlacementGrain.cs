@@ -86,31 +86,29 @@ public sealed class PlacementGrain(NpgsqlDataSource db, TimeProvider clock, IOpt
 
     public async Task<PlanPlacementCheck?> CheckPlanAsync(string planId)
     {
-        int cores, memory, disk;
+        PlacementRequest request;
         bool shared;
-        await using (var cmd = db.CreateCommand(PlanSql))
+        // One connection for the plan and the shared size, closed before the node grains are asked.
+        await using (var conn = await db.OpenConnectionAsync())
         {
-            cmd.Parameters.AddWithValue("id", planId);
-            await using var r = await cmd.ExecuteReaderAsync();
-            if (!await r.ReadAsync())
+            int cores, memory, disk;
+            await using (var cmd = new NpgsqlCommand(PlanSql, conn))
             {
-                return null;
+                cmd.Parameters.AddWithValue("id", planId);
+                await using var r = await cmd.ExecuteReaderAsync();
+                if (!await r.ReadAsync())
+                {
+                    return null;
+                }
+
+                (cores, memory, disk, shared) = (r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), r.GetBoolean(3));
             }
 
-            (cores, memory, disk, shared) = (r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), r.GetBoolean(3));
-        }
-
-        // The same size the tenant grain reserves for a new shared container: one reader of the settings, used by both.
-        PlacementRequest request;
-        if (shared)
-        {
-            await using var conn = await db.OpenConnectionAsync();
-            var size = await SharedContainerSize.ReadAsync(conn, null, tenants.Value.SharedDefaults, CancellationToken.None);
-            request = new PlacementRequest("check-capacity", size.Cores, size.MemoryMb, size.DiskGb);
-        }
-        else
-        {
-            request = new PlacementRequest("check-capacity", cores, memory, disk);
+            // The same size the tenant grain reserves for a new shared container: one reader of the settings, used by both.
+            var size = shared ? await SharedContainerSize.ReadAsync(conn, null, tenants.Value.SharedDefaults, CancellationToken.None) : null;
+            request = size is null
+                ? new PlacementRequest("check-capacity", cores, memory, disk)
+                : new PlacementRequest("check-capacity", size.Cores, size.MemoryMb, size.DiskGb);
         }
 
         return new PlanPlacementCheck(request.Cores, request.MemoryMb, request.DiskGb, shared, await CheckAsync(request));

@@ -21,6 +21,9 @@ public sealed class StripeOptions
     /// <summary>A test-mode key (sk_test_/rk_test_): Stripe's own pages for its objects live under /test/ then.</summary>
     public bool TestMode => SecretKey.StartsWith("sk_test_", StringComparison.Ordinal) || SecretKey.StartsWith("rk_test_", StringComparison.Ordinal);
 
+    /// <summary>A live-mode key (sk_live_/rk_live_): real charges.</summary>
+    public bool LiveMode => SecretKey.StartsWith("sk_live_", StringComparison.Ordinal) || SecretKey.StartsWith("rk_live_", StringComparison.Ordinal);
+
     /// <summary>Every active endpoint secret; more than one while a secret is being rolled.</summary>
     [MinLength(1)]
     public IList<string> WebhookSecrets { get; set; } = [];

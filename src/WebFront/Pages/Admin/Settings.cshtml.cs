@@ -83,10 +83,10 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
     public Dictionary<string, string> Errors { get; } = [];
 
     /// <summary>"prueba" or "real" from the key's prefix; the key itself never reaches the page.</summary>
-    public string StripeMode => stripe.Value.SecretKey switch
+    public string StripeMode => stripe.Value switch
     {
-        var k when k.StartsWith("sk_live_", StringComparison.Ordinal) || k.StartsWith("rk_live_", StringComparison.Ordinal) => "real (live)",
-        var k when k.StartsWith("sk_test_", StringComparison.Ordinal) || k.StartsWith("rk_test_", StringComparison.Ordinal) => "prueba (test)",
+        { LiveMode: true } => "real (live)",
+        { TestMode: true } => "prueba (test)",
         _ => "sin configurar",
     };
 
