@@ -45,6 +45,10 @@ public interface INodeGrain : IGrainWithStringKey
     [Alias("live"), AlwaysInterleave]
     Task<NodeLive> GetLiveAsync(string? reservationKey);
 
+    /// <summary>Live figures and the keys of every reservation held here (the placement grain's view of this node). Interleaves.</summary>
+    [Alias("describe"), AlwaysInterleave]
+    Task<NodeView> DescribeAsync();
+
     /// <summary>
     /// Reserves capacity under the request's key if the node still fits it (judged again in this grain's turn, the one
     /// place where this node's reservations change); idempotent per key. Refusals carry the node as it is now.

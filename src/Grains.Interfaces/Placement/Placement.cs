@@ -124,8 +124,9 @@ public sealed record PlacementDecision(bool Placed, string? NodeId, string Summa
 
 /// <summary>
 /// The placement decision, a pure function over node snapshots: a verdict for every node and the best fit for the
-/// strategy. <see cref="IPlacementGrain"/> gathers the snapshots from the node grains and reserves on the chosen one;
-/// the node grain judges again with <see cref="Judge"/> in its own turn before it reserves.
+/// strategy. <see cref="IPlacementGrain"/> keeps the snapshots the node grains push after each poll and reservation
+/// change, decides on them in memory and reserves on the chosen node; the node grain judges again with
+/// <see cref="Judge"/> in its own turn before it reserves, so a stale snapshot can cost a retry, never an overcommit.
 /// </summary>
 public static class Placer
 {

@@ -1,10 +1,13 @@
+using Orleans.Concurrency;
+
 namespace Sajet.Grains.Placement;
 
 /// <summary>
-/// Chooses nodes across the cluster's node grains: reads the registry and settings, asks every node grain what it has
-/// live, decides with <see cref="Placer.Decide"/> and reserves on the chosen node grain, whose single-threaded turn
-/// rechecks the fit (so concurrent placements from any number of silos never overcommit). Stateless: one per silo
-/// (and more under load), run beside its caller.
+/// Chooses nodes across the cluster's node grains. One activation (key 0) keeps what it needs to decide in memory: the
+/// registry and settings (read again when a node grain says the operator changed something, and at least every minute),
+/// and every node's live figures and reservation keys, which node grains push after each poll or change. A placement
+/// decides on those with <see cref="Placer.Decide"/> and reserves on the chosen node grain, whose single-threaded turn
+/// judges the fit again on its own figures, so stale figures can cost a better choice but never overcommit a node.
 /// </summary>
 [Alias("sajet.placement")]
 public interface IPlacementGrain : IGrainWithIntegerKey
@@ -31,6 +34,14 @@ public interface IPlacementGrain : IGrainWithIntegerKey
     /// <summary>Releases the reservation wherever it is (tries <paramref name="likelyNode"/> first); returns its node, or null when none was live.</summary>
     [Alias("release")]
     Task<string?> ReleaseAsync(string reservationKey, string? likelyNode);
+
+    /// <summary>A node grain's figures and reservation keys after a poll or a change; kept if newer than what is held.</summary>
+    [Alias("node-changed"), OneWay]
+    Task NodeChangedAsync(string nodeId, NodeView view);
+
+    /// <summary>The operator changed the registry or the placement settings: read them again before the next decision.</summary>
+    [Alias("registry-changed")]
+    Task RegistryChangedAsync();
 }
 
 /// <summary>A placement's answer as it travels between grains and to the web front: every node's verdict formatted.</summary>
@@ -61,7 +72,10 @@ public sealed record NodeRegistration(
     [property: Id(3)] double CpuOvercommit,
     [property: Id(4)] int MaxContainers);
 
-/// <summary>What a node grain knows live: health and metrics from its last poll, and the reservations in its state.</summary>
+/// <summary>
+/// What a node grain knows live: health and metrics from its last poll, and the reservations in its state. Stamp grows with
+/// every figure a node grain hands out, so the placement grain keeps the newest of what reaches it out of order.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("sajet.NodeLive")]
 public sealed record NodeLive(
     [property: Id(0)] string Health,
@@ -78,7 +92,8 @@ public sealed record NodeLive(
     [property: Id(11)] long ReservedMemoryMb,
     [property: Id(12)] long ReservedDiskGb,
     [property: Id(13)] int ReservedContainers,
-    [property: Id(14)] bool HoldsKey)
+    [property: Id(14)] bool HoldsKey,
+    [property: Id(15)] long Stamp = 0)
 {
     /// <summary>The node as the pure decision sees it: the operator's registry entry with the grain's live figures.</summary>
     public NodeSnapshot ToSnapshot(NodeRegistration r, DateTimeOffset now) => new(
@@ -86,6 +101,12 @@ public sealed record NodeLive(
         Cores, r.CpuOvercommit, MemoryBytes, DiskBytes, CpuUsed, MemoryUsed, DiskUsed, r.MaxContainers,
         ReservedCores, ReservedMemoryMb, ReservedDiskGb, ReservedContainers);
 }
+
+/// <summary>A node grain's live figures with the keys of the reservations it holds (what the placement grain keeps of each node).</summary>
+[GenerateSerializer, Immutable, Alias("sajet.NodeView")]
+public sealed record NodeView(
+    [property: Id(0)] NodeLive Live,
+    [property: Id(1)] IReadOnlyList<string> Keys);
 
 /// <summary>A node grain's answer to a reservation: taken (or already held under the key), or refused with the node as it is now.</summary>
 [GenerateSerializer, Immutable, Alias("sajet.ReserveResult")]

@@ -92,6 +92,10 @@ public sealed partial class NodeGrain(
     // per activation, then replaced by each successful poll.
     private NodeMetrics? _metrics;
 
+    // Grows with every figure handed out (NodeLive.Stamp), from the activation's start time so a later activation's
+    // figures win over an earlier one's at the placement grain.
+    private long _stamp;
+
     protected override string GrainType => GrainTypes.Node;
 
     protected override string? Status => State.Health;
@@ -105,9 +109,12 @@ public sealed partial class NodeGrain(
         }
 
         _metrics = await ReadMetricsAsync(cancellationToken);
+        _stamp = Clock.GetUtcNow().UtcTicks;
         if (State.Registered)
         {
             StartPolling(TimeSpan.Zero, NodePollSettings.Default.PollInterval);
+            // The placement grain may hold what an earlier activation said last, cut off before a change was pushed.
+            Publish();
         }
     }
 
@@ -125,6 +132,7 @@ public sealed partial class NodeGrain(
         });
         await this.RegisterOrUpdateReminder(PollReminder, Workflow.WakePeriod, Workflow.WakePeriod);
         StartPolling(TimeSpan.Zero, _pollInterval > TimeSpan.Zero ? _pollInterval : NodePollSettings.Default.PollInterval);
+        await RegistryChangedAsync();
     }
 
     public async Task ChangedAsync(Guid commandId)
@@ -138,6 +146,7 @@ public sealed partial class NodeGrain(
         }
 
         StartPolling(TimeSpan.Zero, _pollInterval > TimeSpan.Zero ? _pollInterval : NodePollSettings.Default.PollInterval);
+        await RegistryChangedAsync();
     }
 
     public async Task RemovedAsync(Guid commandId)
@@ -150,7 +159,26 @@ public sealed partial class NodeGrain(
             return Task.CompletedTask;
         });
         await StopPollingAsync();
+        await RegistryChangedAsync();
     }
+
+    // Awaited, not one-way: the command that brought the change (through the outbox) is retried until placement knows.
+    private Task RegistryChangedAsync() => GrainFactory.GetGrain<IPlacementGrain>(0).RegistryChangedAsync();
+
+    /// <summary>Tells the placement grain this node's figures and keys (one-way: a lost one is repaired by the next).</summary>
+    private void Publish()
+    {
+        try
+        {
+            _ = GrainFactory.GetGrain<IPlacementGrain>(0).NodeChangedAsync(Key, View());
+        }
+        catch (Exception ex)
+        {
+            Log.LogDebug(ex, "Node {Node}: could not tell placement its figures", Key);
+        }
+    }
+
+    private NodeView View() => new(Live(null), [.. State.Reservations.Keys]);
 
     public async Task PollNowAsync()
     {
@@ -160,6 +188,8 @@ public sealed partial class NodeGrain(
     }
 
     public Task<NodeLive> GetLiveAsync(string? reservationKey) => Task.FromResult(Live(reservationKey));
+
+    public Task<NodeView> DescribeAsync() => Task.FromResult(View());
 
     public Task<ReserveResult> ReserveAsync(PlacementRequest request, NodeRegistration registration, PlacementSettings settings) =>
         TurnAsync("placement", request.ReservationKey, () =>
@@ -191,22 +221,29 @@ public sealed partial class NodeGrain(
             return false;
         }
 
-        return await TurnAsync("placement", reservationKey, () =>
+        var released = await TurnAsync("placement", reservationKey, () =>
         {
-            var released = State.Reservations.Remove(reservationKey);
+            var removed = State.Reservations.Remove(reservationKey);
             Context.Project();
-            return Task.FromResult(released);
+            return Task.FromResult(removed);
         });
+        Publish();
+        return released;
     }
 
-    public Task ReservationMovedAsync(string reservationKey, string toNode) => State.Reservations.ContainsKey(reservationKey)
-        ? TurnAsync("reconcile", () =>
+    public async Task ReservationMovedAsync(string reservationKey, string toNode)
+    {
+        if (State.Reservations.ContainsKey(reservationKey))
         {
-            State.Reservations.Remove(reservationKey);
-            Context.Project();
-            return Task.CompletedTask;
-        })
-        : Task.CompletedTask;
+            await TurnAsync("reconcile", () =>
+            {
+                State.Reservations.Remove(reservationKey);
+                Context.Project();
+                return Task.CompletedTask;
+            });
+            Publish();
+        }
+    }
 
     private NodeLive Live(string? reservationKey)
     {
@@ -222,7 +259,7 @@ public sealed partial class NodeGrain(
 
         var m = _metrics ?? NodeMetrics.None;
         return new NodeLive(State.Health, m.At, m.StoragePresent, m.TemplatePresent, m.Cores, m.MemoryBytes, m.DiskBytes, m.Cpu, m.MemoryUsed,
-            m.DiskUsed, cores, memory, disk, containers, reservationKey is not null && State.Reservations.ContainsKey(reservationKey));
+            m.DiskUsed, cores, memory, disk, containers, reservationKey is not null && State.Reservations.ContainsKey(reservationKey), ++_stamp);
     }
 
     public Task<NodeHealth> GetHealthAsync() => Task.FromResult(new NodeHealth(State.Health, State.ConsecutiveFailures, State.LastError, State.Accepting));
@@ -343,6 +380,8 @@ public sealed partial class NodeGrain(
             _metrics = new NodeMetrics(Clock.GetUtcNow(), o.StoragePresent, o.TemplatePresent, o.Cores, o.MemoryTotal, o.DiskTotal,
                 Math.Max(0, o.Cpu), o.MemoryUsed, o.DiskUsed);
         }
+
+        Publish();
     }
 
     /// <summary>Applies one poll inside the grain's turn, in the turn's transaction.</summary>
