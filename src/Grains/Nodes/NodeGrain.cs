@@ -507,7 +507,7 @@ public sealed partial class NodeGrain(
     /// history does not explain): nodes.health, the nodes.reserved_* sums and the reservations rows. Everything else in
     /// the row is the poll's domain data or the operator's registration.
     /// </summary>
-    protected override async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    protected override async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction)
     {
         var live = Live(null);
         var reservations = State.Reservations.ToList();

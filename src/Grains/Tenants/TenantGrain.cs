@@ -850,7 +850,7 @@ public sealed class TenantGrain(
 
     private void ScheduleStep(TimeSpan after) => Context.Schedule(StepReminder, after, Options.StepMaxAttempts);
 
-    protected override async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    protected override async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction)
     {
         // The tenants row is the read model of this grain (lists, search, /api/tenants/{id}); absolute values, so
         // applying it twice (after a crash between the state write and here) is harmless.

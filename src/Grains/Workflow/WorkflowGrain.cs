@@ -228,8 +228,11 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
     /// <summary>Told (inside the turn) that timer <paramref name="firing"/> spent its attempt budget or gave up; it is gone afterwards.</summary>
     protected virtual Task OnTimerGaveUpAsync(TimerFiring firing, string error) => Task.CompletedTask;
 
-    /// <summary>Updates the grain's read models (inside the projection's transaction, after the state write); must be idempotent.</summary>
-    protected virtual Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction) => Task.CompletedTask;
+    /// <summary>
+    /// Updates the grain's read models after the state write, in one command (its statements run in one transaction:
+    /// the explicit one when history or a notification goes with it, else the command's implicit one); must be idempotent.
+    /// </summary>
+    protected virtual Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction) => Task.CompletedTask;
 
     /// <summary>A reminder of the grain's own (not the workflow's wake-up) ticked.</summary>
     protected virtual Task OnReminderAsync(string reminderName) => Task.CompletedTask;
@@ -338,8 +341,17 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
     private async Task ProjectAsync()
     {
         await using var conn = await Db.OpenConnectionAsync();
-        await using var tx = await conn.BeginTransactionAsync();
         var history = State.PendingHistory;
+        var status = Status;
+        if (history.Count == 0 && status == State.ProjectedStatus)
+        {
+            // The common turn (a reservation, a poll's figures): the read model alone, one round trip instead of three.
+            await ProjectAsync(conn, null);
+            State.ProjectionPending = false;
+            return;
+        }
+
+        await using var tx = await conn.BeginTransactionAsync();
         if (history.Count > 0)
         {
             await using var cmd = new NpgsqlCommand(InsertHistorySql, conn, tx);
@@ -359,7 +371,6 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
 
         await ProjectAsync(conn, tx);
 
-        var status = Status;
         if (status != State.ProjectedStatus)
         {
             await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", conn, tx);
