@@ -246,6 +246,8 @@ public sealed class AuthApiTests(WebFixture fx) : IClassFixture<WebFixture>
         var (email, _) = await App.CreateTenantUserAsync("two-factor-pass");
         var client = App.Client();
         Assert.Equal(HttpStatusCode.OK, (await client.LoginAsync(email, "two-factor-pass", "tenant")).StatusCode);
+        // Another device signed in with the password alone before 2FA was turned on.
+        var earlier = (await (await App.Client().LoginAsync(email, "two-factor-pass", "tenant", tokenInBody: true)).JsonAsync()).GetProperty("accessToken").GetString()!;
 
         var setup = await client.PostAsync("/api/auth/2fa/setup", null);
         Assert.Equal(HttpStatusCode.OK, setup.StatusCode);
@@ -262,6 +264,9 @@ public sealed class AuthApiTests(WebFixture fx) : IClassFixture<WebFixture>
         var recovery = (await enable.JsonAsync()).GetProperty("recoveryCodes").EnumerateArray().Select(c => c.GetString()!).ToArray();
         Assert.Equal(10, recovery.Length);
         Assert.Equal(10, recovery.Distinct().Count());
+        // Enabling ends the password-only session; the one that enabled it goes on.
+        await Onboarding.OnboardingHarness.WaitAsync(async () => (await Me(earlier, cookie: false)).StatusCode == HttpStatusCode.Unauthorized, "the other session ended", 10);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me")).StatusCode);
 
         // Password alone is no longer enough: the answer tells the UI to ask for a code.
         var noCode = await App.Client().LoginAsync(email, "two-factor-pass", "tenant");
@@ -277,10 +282,14 @@ public sealed class AuthApiTests(WebFixture fx) : IClassFixture<WebFixture>
 
         Assert.Equal(HttpStatusCode.OK, (await App.Client().LoginAsync(email, "two-factor-pass", "tenant", recoveryCode: recovery[0].ToUpperInvariant())).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await App.Client().LoginAsync(email, "two-factor-pass", "tenant", recoveryCode: recovery[0])).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await App.Client().LoginAsync(email, "two-factor-pass", "tenant", recoveryCode: recovery[1])).StatusCode);
+        var withRecovery = await App.Client().LoginAsync(email, "two-factor-pass", "tenant", recoveryCode: recovery[1], tokenInBody: true);
+        Assert.Equal(HttpStatusCode.OK, withRecovery.StatusCode);
+        var secondDevice = (await withRecovery.JsonAsync()).GetProperty("accessToken").GetString()!;
 
-        // Disabling takes a recovery code too; afterwards the password suffices again.
+        // Disabling takes a recovery code too and ends the other sessions; afterwards the password suffices again.
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsJsonAsync("/api/auth/2fa/disable", new { code = recovery[2] })).StatusCode);
+        await Onboarding.OnboardingHarness.WaitAsync(async () => (await Me(secondDevice, cookie: false)).StatusCode == HttpStatusCode.Unauthorized, "the other session ended", 10);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await App.Client().LoginAsync(email, "two-factor-pass", "tenant")).StatusCode);
     }
 

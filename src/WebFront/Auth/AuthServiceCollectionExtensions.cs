@@ -32,6 +32,7 @@ public static class AuthServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RevokedSessions>());
         services.AddSingleton<TwoFactor>();
         services.AddSingleton<LoginService>();
+        services.AddSingleton<PasswordChange>();
 
         services.AddAuthentication(AccessTokenAuthentication.SchemeName).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(AccessTokenAuthentication.SchemeName)
