@@ -80,6 +80,8 @@ public sealed partial class OdooClient
 
     public OdooClient(HttpClient http, OdooClientOptions options, ILogger<OdooClient>? logger = null)
     {
+        // Nothing binds these from configuration yet, so they are checked here, before the first call needs them.
+        Validator.ValidateObject(options.Resilience, new ValidationContext(options.Resilience), validateAllProperties: true);
         _http = http;
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
