@@ -52,6 +52,7 @@ app.UseAntiforgery();
 app.MapHealthApi();
 app.MapSajetApiDocs();                                      // /openapi/v1.json, /redoc → /docs
 app.MapAuthApi();
+app.MapUsersApi();                                          // admin: end a user's sessions
 app.MapAuditApi();
 app.MapPlansApi();
 app.MapSignupApi();

@@ -186,11 +186,68 @@ public sealed class AuthApiTests(WebFixture fx) : IClassFixture<WebFixture>
     }
 
     [Fact]
+    public async Task JwtBearer_BadSignatureExpiredOrEndedSession_RefusedFromHeaderAndCookie()
+    {
+        var tokens = App.Services.GetRequiredService<TokenService>();
+        var admin = new UserAccount { Id = 1, Email = SajetWebFactory.AdminLogin, Role = "admin" };
+        var (valid, _) = tokens.CreateAccessToken(admin, Guid.NewGuid());
+        var parts = valid.Split('.');
+        var signature = Base64UrlDecode(parts[2]);
+        signature[^1] ^= 0x80;
+        var badSignature = $"{parts[0]}.{parts[1]}.{Base64UrlEncode(signature)}";
+        var (expired, _) = tokens.CreateAccessToken(admin, Guid.NewGuid(), DateTimeOffset.UtcNow.AddMinutes(-20));
+
+        // A real session, ended by logout while its access token is still signed and unexpired.
+        var browser = App.Client();
+        var login = await browser.LoginAsync(SajetWebFactory.AdminLogin, SajetWebFactory.AdminPassword, "admin", tokenInBody: true);
+        var ended = (await login.JsonAsync()).GetProperty("accessToken").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await Me(ended, cookie: false)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await browser.PostAsync("/api/auth/logout", null)).StatusCode);
+        await Onboarding.OnboardingHarness.WaitAsync(async () => (await Me(ended, cookie: false)).StatusCode == HttpStatusCode.Unauthorized, "the ended session refused", 10);
+
+        foreach (var (name, bad) in new[] { ("bad signature", badSignature), ("expired", expired), ("ended session", ended) })
+        {
+            foreach (var cookie in new[] { false, true })
+            {
+                var answer = await Me(bad, cookie);
+                Assert.True(answer.StatusCode == HttpStatusCode.Unauthorized, $"{name} through the {(cookie ? "cookie" : "header")}: {answer.StatusCode}");
+                Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+            }
+
+            var page = App.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = false });
+            page.DefaultRequestHeaders.Add("Cookie", $"{AuthCookies.Access}={bad}");
+            var redirect = await page.GetAsync("/admin/tenants");
+            Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+            Assert.StartsWith("/login/admin?returnUrl=", redirect.Headers.Location?.OriginalString, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await Me(valid, cookie: true)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Me(valid, cookie: false)).StatusCode);
+    }
+
+    private Task<HttpResponseMessage> Me(string token, bool cookie)
+    {
+        var client = App.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = false });
+        if (cookie)
+        {
+            client.DefaultRequestHeaders.Add("Cookie", $"{AuthCookies.Access}={token}");
+        }
+        else
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client.GetAsync("/api/auth/me");
+    }
+
+    [Fact]
     public async Task TwoFactor_SetupEnableLogin_WithTotpThenRecoveryCodesOnce()
     {
         var (email, _) = await App.CreateTenantUserAsync("two-factor-pass");
         var client = App.Client();
         Assert.Equal(HttpStatusCode.OK, (await client.LoginAsync(email, "two-factor-pass", "tenant")).StatusCode);
+        // Another device signed in with the password alone before 2FA was turned on.
+        var earlier = (await (await App.Client().LoginAsync(email, "two-factor-pass", "tenant", tokenInBody: true)).JsonAsync()).GetProperty("accessToken").GetString()!;
 
         var setup = await client.PostAsync("/api/auth/2fa/setup", null);
         Assert.Equal(HttpStatusCode.OK, setup.StatusCode);
@@ -207,6 +264,9 @@ public sealed class AuthApiTests(WebFixture fx) : IClassFixture<WebFixture>
         var recovery = (await enable.JsonAsync()).GetProperty("recoveryCodes").EnumerateArray().Select(c => c.GetString()!).ToArray();
         Assert.Equal(10, recovery.Length);
         Assert.Equal(10, recovery.Distinct().Count());
+        // Enabling ends the password-only session; the one that enabled it goes on.
+        await Onboarding.OnboardingHarness.WaitAsync(async () => (await Me(earlier, cookie: false)).StatusCode == HttpStatusCode.Unauthorized, "the other session ended", 10);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me")).StatusCode);
 
         // Password alone is no longer enough: the answer tells the UI to ask for a code.
         var noCode = await App.Client().LoginAsync(email, "two-factor-pass", "tenant");
@@ -222,10 +282,14 @@ public sealed class AuthApiTests(WebFixture fx) : IClassFixture<WebFixture>
 
         Assert.Equal(HttpStatusCode.OK, (await App.Client().LoginAsync(email, "two-factor-pass", "tenant", recoveryCode: recovery[0].ToUpperInvariant())).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await App.Client().LoginAsync(email, "two-factor-pass", "tenant", recoveryCode: recovery[0])).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await App.Client().LoginAsync(email, "two-factor-pass", "tenant", recoveryCode: recovery[1])).StatusCode);
+        var withRecovery = await App.Client().LoginAsync(email, "two-factor-pass", "tenant", recoveryCode: recovery[1], tokenInBody: true);
+        Assert.Equal(HttpStatusCode.OK, withRecovery.StatusCode);
+        var secondDevice = (await withRecovery.JsonAsync()).GetProperty("accessToken").GetString()!;
 
-        // Disabling takes a recovery code too; afterwards the password suffices again.
+        // Disabling takes a recovery code too and ends the other sessions; afterwards the password suffices again.
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsJsonAsync("/api/auth/2fa/disable", new { code = recovery[2] })).StatusCode);
+        await Onboarding.OnboardingHarness.WaitAsync(async () => (await Me(secondDevice, cookie: false)).StatusCode == HttpStatusCode.Unauthorized, "the other session ended", 10);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await App.Client().LoginAsync(email, "two-factor-pass", "tenant")).StatusCode);
     }
 

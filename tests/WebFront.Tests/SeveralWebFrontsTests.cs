@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Sajet.TestSupport;
 using Sajet.WebFront.Tests.Onboarding;
 
@@ -116,6 +117,102 @@ public sealed class SeveralWebFrontsTests : IAsyncLifetime
             && (await onSecond.GetAsync("/api/auth/me")).StatusCode == HttpStatusCode.Unauthorized);
         Console.WriteLine($"access token refused by both instances {loggedOut.ElapsedMilliseconds} ms after logout");
         Assert.Equal(HttpStatusCode.OK, (await otherSession.GetAsync("/api/auth/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task PasswordChangeOnOneInstance_EndsTheOtherSessionsOnBoth_KeepsTheCurrentOne()
+    {
+        await using var first = new SajetWebFactory(_db.Db);
+        await using var second = new SajetWebFactory(_db.Db);
+        var (email, _) = await first.CreateTenantUserAsync();
+
+        // The owner on the first instance; someone else holding the old password signed in through the second.
+        var owner = first.Client();
+        var ownerToken = await TokenOf(await owner.LoginAsync(email, "tenant-password-1", "tenant", tokenInBody: true));
+        var otherToken = await TokenOf(await second.Client().LoginAsync(email, "tenant-password-1", "tenant", tokenInBody: true));
+        using var otherOnFirst = Bearer(first, otherToken);
+        using var otherOnSecond = Bearer(second, otherToken);
+        Assert.Equal(HttpStatusCode.OK, (await otherOnSecond.GetAsync("/api/auth/me")).StatusCode);
+
+        // Wrong current password and a weak new one: Spanish problem+json, nothing changes.
+        var wrong = await owner.PostAsJsonAsync("/api/auth/password", new { currentPassword = "not-it-at-all", newPassword = "a-new-password-2" });
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+        Assert.Equal("application/problem+json", wrong.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(Sajet.WebFront.Auth.PasswordChange.WrongCurrentText, (await wrong.JsonAsync()).GetProperty("errors").GetProperty("currentPassword")[0].GetString());
+        var weak = await owner.PostAsJsonAsync("/api/auth/password", new { currentPassword = "tenant-password-1", newPassword = "short" });
+        Assert.Equal(HttpStatusCode.BadRequest, weak.StatusCode);
+        Assert.Contains("al menos", (await weak.JsonAsync()).GetProperty("errors").GetProperty("newPassword")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await otherOnFirst.GetAsync("/api/auth/me")).StatusCode);
+
+        var changed = await owner.PostAsJsonAsync("/api/auth/password", new { currentPassword = "tenant-password-1", newPassword = "a-new-password-2" });
+        Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+        var elapsed = await RefusedOnBothAsync(otherOnFirst, otherOnSecond);
+        Console.WriteLine($"other session refused by both instances {elapsed.TotalMilliseconds:F0} ms after the password change");
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"took {elapsed}");
+
+        // The session that changed it keeps working everywhere, and so does its refresh token.
+        using var ownerOnSecond = Bearer(second, ownerToken);
+        Assert.Equal(HttpStatusCode.OK, (await ownerOnSecond.GetAsync("/api/auth/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await owner.PostAsync("/api/auth/refresh", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await second.Client().LoginAsync(email, "tenant-password-1", "tenant")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await second.Client().LoginAsync(email, "a-new-password-2", "tenant")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminEndsAUsersSessions_RefusedOnBoth_NonAdminForbidden()
+    {
+        await using var first = new SajetWebFactory(_db.Db);
+        await using var second = new SajetWebFactory(_db.Db);
+        var (email, _) = await first.CreateTenantUserAsync();
+        var userId = await _db.Db.ScalarAsync<long>($"SELECT id FROM users WHERE email = '{email}'");
+        var tenantToken = await TokenOf(await first.Client().LoginAsync(email, "tenant-password-1", "tenant", tokenInBody: true));
+        var laptopToken = await TokenOf(await second.Client().LoginAsync(email, "tenant-password-1", "tenant", tokenInBody: true));
+        using var tenantOnFirst = Bearer(first, tenantToken);
+        using var laptopOnSecond = Bearer(second, laptopToken);
+
+        // The user cannot end sessions (not even their own) through the admin action.
+        var forbidden = await tenantOnFirst.PostAsync($"/api/users/{userId}/sessions/end", null);
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal("application/problem+json", forbidden.Content.Headers.ContentType?.MediaType);
+
+        var admin = second.Client();
+        Assert.Equal(HttpStatusCode.OK, (await admin.LoginAsync(SajetWebFactory.AdminLogin, SajetWebFactory.AdminPassword, "admin")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync("/api/users/999999/sessions/end", null)).StatusCode);
+        var ended = await admin.PostAsync($"/api/users/{userId}/sessions/end", null);
+        Assert.Equal(HttpStatusCode.OK, ended.StatusCode);
+        Assert.Equal(2, (await ended.JsonAsync()).GetProperty("sessionsEnded").GetInt32());
+
+        using var tenantOnSecond = Bearer(second, tenantToken);
+        using var laptopOnFirst = Bearer(first, laptopToken);
+        var elapsed = await RefusedOnBothAsync(tenantOnFirst, tenantOnSecond, laptopOnFirst, laptopOnSecond);
+        Console.WriteLine($"user's sessions refused by both instances {elapsed.TotalMilliseconds:F0} ms after the admin ended them");
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"took {elapsed}");
+        Assert.Equal(1L, await _db.Db.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE kind = 'user.sessions_ended' AND detail->>'userId' = '{userId}'"));
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/auth/me")).StatusCode);
+    }
+
+    private static async Task<string> TokenOf(HttpResponseMessage login)
+    {
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        return (await login.JsonAsync()).GetProperty("accessToken").GetString()!;
+    }
+
+    private static async Task<TimeSpan> RefusedOnBothAsync(params HttpClient[] clients)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await OnboardingWait(async () =>
+        {
+            foreach (var client in clients)
+            {
+                if ((await client.GetAsync("/api/auth/me")).StatusCode != HttpStatusCode.Unauthorized)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+        return clock.Elapsed;
     }
 
     private static HttpClient Bearer(SajetWebFactory app, string token)

@@ -5,10 +5,13 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using Sajet.Integrations.Resilience;
 
 namespace Sajet.Integrations.Odoo;
 
-public sealed class OdooClientOptions
+public sealed class OdooClientOptions : IValidatableObject
 {
     /// <summary>The instance's internal address, e.g. http://10.0.0.5:8069; the db service should never be public.</summary>
     [Required]
@@ -21,6 +24,29 @@ public sealed class OdooClientOptions
     /// <summary>Per call. create_database is synchronous and can take minutes (odoo.md §2).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Every JSON-RPC call is a POST, so only the calls that merely read (server_version, list, db_exist, version) are
+    /// marked as reads and retried; create, duplicate, drop and authenticate are sent once.
+    /// </summary>
+    public HttpResilienceOptions Resilience { get; set; } = new()
+    {
+        // As Timeout: create_database is synchronous and takes minutes; the shorter of the two wins.
+        TotalTimeout = TimeSpan.FromMinutes(10),
+        // The reads answer in milliseconds even on a busy server; 15 s without an answer is a stuck worker.
+        ReadAttemptTimeout = TimeSpan.FromSeconds(15),
+        // A restarting Odoo (after a module upgrade) refuses connections for a second or two.
+        MaxReadRetries = 2,
+        RetryBaseDelay = TimeSpan.FromMilliseconds(500),
+        // An instance that failed half of ten or more attempts (retries count) in a minute is left alone for 30 s: provisioning steps
+        // back off on their own (WorkflowOptions), so a fast, clear failure is better than one more long timeout.
+        BreakerFailureRatio = 0.5,
+        BreakerMinimumThroughput = 10,
+        BreakerSamplingDuration = TimeSpan.FromMinutes(1),
+        BreakerBreakDuration = TimeSpan.FromSeconds(30),
+    };
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => Resilience.Validate(validationContext);
 }
 
 public sealed record OdooVersion(string ServerVersion, string ServerSerie, int ProtocolVersion, IReadOnlyList<JsonElement> ServerVersionInfo);
@@ -54,6 +80,8 @@ public sealed partial class OdooClient
 
     public OdooClient(HttpClient http, OdooClientOptions options, ILogger<OdooClient>? logger = null)
     {
+        // Nothing binds these from configuration yet, so they are checked here, before the first call needs them.
+        Validator.ValidateObject(options.Resilience, new ValidationContext(options.Resilience), validateAllProperties: true);
         _http = http;
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -61,14 +89,14 @@ public sealed partial class OdooClient
     }
 
     public async Task<string> ServerVersionAsync(CancellationToken ct = default) =>
-        (await CallAsync("db", "server_version", [], ct)).GetValue<string>();
+        (await CallAsync("db", "server_version", [], ct, read: true)).GetValue<string>();
 
     /// <summary>Refused by Odoo (AccessDenied) when list_db is off.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(CancellationToken ct = default) =>
-        [.. (await CallAsync("db", "list", [], ct)).AsArray().Select(n => n!.GetValue<string>())];
+        [.. (await CallAsync("db", "list", [], ct, read: true)).AsArray().Select(n => n!.GetValue<string>())];
 
     public async Task<bool> DbExistAsync(string name, CancellationToken ct = default) =>
-        (await CallAsync("db", "db_exist", [name], ct)).GetValue<bool>();
+        (await CallAsync("db", "db_exist", [name], ct, read: true)).GetValue<bool>();
 
     /// <summary>Throws <see cref="OdooException"/> (e.g. odoo.service.db.DatabaseExists) on failure.</summary>
     public async Task CreateDatabaseAsync(OdooCreateDatabaseRequest request, CancellationToken ct = default)
@@ -98,7 +126,7 @@ public sealed partial class OdooClient
 
     public async Task<OdooVersion> VersionAsync(CancellationToken ct = default)
     {
-        var result = (await CallAsync("common", "version", [], ct)).AsObject();
+        var result = (await CallAsync("common", "version", [], ct, read: true)).AsObject();
         return new OdooVersion(
             result["server_version"]?.GetValue<string>() ?? "",
             result["server_serie"]?.GetValue<string>() ?? "",
@@ -123,7 +151,7 @@ public sealed partial class OdooClient
     [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")]
     private static partial Regex DatabaseNamePattern();
 
-    private async Task<JsonNode> CallAsync(string service, string method, JsonArray args, CancellationToken ct)
+    private async Task<JsonNode> CallAsync(string service, string method, JsonArray args, CancellationToken ct, bool read = false)
     {
         var id = Interlocked.Increment(ref _nextId);
         var payload = new JsonObject
@@ -136,11 +164,23 @@ public sealed partial class OdooClient
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.Timeout);
+        var json = payload.ToJsonString();
         HttpResponseMessage response;
         try
         {
-            using var content = new StringContent(payload.ToJsonString(), Encoding.UTF8, "application/json");
-            response = await _http.PostAsync(_endpoint, content, timeout.Token);
+            response = await HttpResilience.SendAsync(_endpoint, _options.Resilience, read, async token =>
+            {
+                using var content = new StringContent(json, Encoding.UTF8, "application/json");
+                return await _http.PostAsync(_endpoint, content, token);
+            }, timeout.Token);
+        }
+        catch (BrokenCircuitException ex)
+        {
+            throw new OdooTransportException($"Odoo at {_endpoint.GetLeftPart(UriPartial.Authority)} failed repeatedly; {service}.{method} was not sent while its circuit is open.", null, ex);
+        }
+        catch (TimeoutRejectedException ex)
+        {
+            throw new OdooTransportException($"Odoo did not answer {service}.{method} within {ex.Timeout}.", null, ex);
         }
         catch (HttpRequestException ex)
         {

@@ -7,12 +7,17 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using Sajet.Integrations.Resilience;
 
 namespace Sajet.Integrations.Proxmox;
 
 /// <summary>
-/// Typed client for the Proxmox VE 9.1 REST API with API-token auth. Every call is one HTTP request (no retries:
-/// the caller owns idempotency); task-starting calls return the <see cref="Upid"/> to pass to <see cref="WaitForTaskAsync"/>.
+/// Typed client for the Proxmox VE 9.1 REST API with API-token auth. Calls go through the node's resilience pipeline
+/// (<see cref="ProxmoxOptions.Resilience"/>): GETs are retried after transient failures, writes are sent once (the
+/// caller owns their idempotency), and a node that keeps failing is not called until its breaker closes.
+/// Task-starting calls return the <see cref="Upid"/> to pass to <see cref="WaitForTaskAsync"/>.
 /// </summary>
 public sealed class ProxmoxClient : IDisposable
 {
@@ -335,11 +340,20 @@ public sealed class ProxmoxClient : IDisposable
     private async Task<(JsonElement Data, int? Total)> SendWithTotalAsync(HttpMethod method, string path, List<KeyValuePair<string, string>>? query, IEnumerable<KeyValuePair<string, string>>? form, CancellationToken ct)
     {
         var queryString = query is { Count: > 0 } ? "?" + string.Join('&', query.Select(kv => $"{Uri.EscapeDataString(kv.Key)}={Uri.EscapeDataString(kv.Value)}")) : "";
-        using var request = new HttpRequestMessage(method, new Uri(_apiBase, path + queryString));
-        request.Headers.TryAddWithoutValidation("Authorization", $"PVEAPIToken={_connection.TokenId}={_connection.TokenSecret}");
-        if (form is not null)
+        var uri = new Uri(_apiBase, path + queryString);
+        var formItems = form?.ToList();
+
+        // A new message per attempt: HttpClient sends a message only once.
+        async Task<HttpResponseMessage> SendOnceAsync(CancellationToken token)
         {
-            request.Content = new FormUrlEncodedContent(form);
+            using var request = new HttpRequestMessage(method, uri);
+            request.Headers.TryAddWithoutValidation("Authorization", $"PVEAPIToken={_connection.TokenId}={_connection.TokenSecret}");
+            if (formItems is not null)
+            {
+                request.Content = new FormUrlEncodedContent(formItems);
+            }
+
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
         }
 
         var apiPath = "/" + path;
@@ -349,8 +363,18 @@ public sealed class ProxmoxClient : IDisposable
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            response = await HttpResilience.SendAsync(_apiBase, _options.Resilience, idempotentRead: method == HttpMethod.Get, SendOnceAsync, timeout.Token);
             body = await response.Content.ReadAsStringAsync(timeout.Token);
+        }
+        catch (BrokenCircuitException ex)
+        {
+            _logger.LogWarning("Proxmox {Method} {Path} not sent: the circuit of {BaseUrl} is open", method, apiPath, _connection.BaseUrl);
+            throw new ProxmoxCircuitOpenException(_connection.BaseUrl, method.Method, apiPath, ex);
+        }
+        catch (TimeoutRejectedException ex)
+        {
+            _logger.LogWarning("Proxmox {Method} {Path} timed out after {Timeout}", method, apiPath, ex.Timeout);
+            throw new ProxmoxUnreachableException(ProxmoxUnreachableReason.Timeout, $"Proxmox {method} {apiPath} got no answer within {ex.Timeout}; it may or may not have taken effect", ex);
         }
         catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
         {

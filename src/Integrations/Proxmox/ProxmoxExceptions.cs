@@ -97,6 +97,9 @@ public enum ProxmoxUnreachableReason
 
     /// <summary>The server certificate does not match the pinned fingerprint.</summary>
     CertificatePinMismatch,
+
+    /// <summary>Recent calls to this node kept failing, so this one was not sent (the circuit breaker is open).</summary>
+    CircuitOpen,
 }
 
 /// <summary>No usable HTTP answer from the API endpoint itself.</summary>
@@ -104,6 +107,16 @@ public class ProxmoxUnreachableException(ProxmoxUnreachableReason reason, string
     : Exception(message, inner)
 {
     public ProxmoxUnreachableReason Reason { get; } = reason;
+}
+
+/// <summary>
+/// The node's circuit breaker is open: enough recent calls to this base address failed that this one was refused
+/// without being sent. Transient like any unreachable node: try again after the break (ProxmoxOptions.Resilience).
+/// </summary>
+public sealed class ProxmoxCircuitOpenException(Uri baseUrl, string method, string path, Exception inner)
+    : ProxmoxUnreachableException(ProxmoxUnreachableReason.CircuitOpen, $"Proxmox {method} {path} not sent: {baseUrl} failed repeatedly and its circuit is open", inner)
+{
+    public Uri BaseUrl { get; } = baseUrl;
 }
 
 /// <summary>The server presented a certificate other than the pinned one: treat as a possible interception, never retry insecurely.</summary>

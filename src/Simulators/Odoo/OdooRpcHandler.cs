@@ -46,7 +46,8 @@ internal sealed class OdooRpcHandler(OdooSimulatorState state, OdooSimulatorOpti
 
     public async Task HandleAsync(HttpContext context)
     {
-        if (state.Down == OdooDownMode.BadGateway)
+        Interlocked.Increment(ref state.HttpRequests);
+        if (state.Down == OdooDownMode.BadGateway || (Volatile.Read(ref state.BadGatewayNext) > 0 && Interlocked.Decrement(ref state.BadGatewayNext) >= 0))
         {
             await PlainAsync(context, StatusCodes.Status502BadGateway, "502 Bad Gateway");
             return;

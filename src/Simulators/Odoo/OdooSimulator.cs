@@ -97,6 +97,12 @@ public sealed class OdooSimulator : IAsyncDisposable
             SimulatorHost.IsLoopback(ctx.HttpContext) ? await next(ctx) : Results.StatusCode(StatusCodes.Status403Forbidden));
 
         sim.MapGet("/state", () => Results.Text(Control.StateJson().ToJsonString(), "application/json"));
+        sim.MapGet("/requests", () => Results.Json(new { count = Control.HttpRequests }));
+        sim.MapPost("/bad_gateway", async (HttpContext ctx) =>
+        {
+            Control.BadGatewayForNext((int)Num(await ReadJsonAsync(ctx), "count"));
+            return Results.NoContent();
+        });
         sim.MapPost("/reset", () =>
         {
             Control.Reset();
@@ -223,6 +229,12 @@ public sealed class OdooSimulatorControl
             }
         }
     }
+
+    /// <summary>HTTP requests to /jsonrpc since start or reset, including those refused with 502 while down.</summary>
+    public int HttpRequests => Volatile.Read(ref _state.HttpRequests);
+
+    /// <summary>The next <paramref name="count"/> requests get 502 Bad Gateway; later ones are served.</summary>
+    public void BadGatewayForNext(int count) => Volatile.Write(ref _state.BadGatewayNext, count);
 
     public TimeSpan CreateDelay
     {

@@ -32,6 +32,12 @@ internal sealed class OdooSimulatorState(OdooSimulatorOptions options)
     public OdooDownMode Down { get; set; }
     public List<string> CallLog { get; } = [];
 
+    /// <summary>Every HTTP request to /jsonrpc, answered or not (a 502 while down counts too): what a client's retries cost.</summary>
+    public int HttpRequests;
+
+    /// <summary>This many next requests are answered 502 (a proxy in front of a restarting Odoo), then service resumes.</summary>
+    public int BadGatewayNext;
+
     public void Reset()
     {
         lock (Gate)
@@ -46,6 +52,8 @@ internal sealed class OdooSimulatorState(OdooSimulatorOptions options)
             AllCreatesInitFail = false;
             Down = OdooDownMode.Up;
             CallLog.Clear();
+            HttpRequests = 0;
+            BadGatewayNext = 0;
         }
     }
 }

@@ -4,7 +4,8 @@ using System.Text.RegularExpressions;
 namespace Sajet.Simulators.Proxmox;
 
 /// <summary>What the error-rate switch answers with, for requests whose API path matches the glob (`*` within a segment, `**` across).</summary>
-public sealed record ErrorFault(string PathPattern, double Rate, int Status, string Message, string? Method = null);
+/// <summary>Answers matching requests with an error; with <paramref name="Count"/>, only that many times (a blip, then healthy).</summary>
+public sealed record ErrorFault(string PathPattern, double Rate, int Status, string Message, string? Method = null, int? Count = null);
 
 public sealed record LatencyFault(string PathPattern, TimeSpan Delay, string? Method = null);
 
@@ -65,7 +66,8 @@ public sealed partial class ProxmoxCluster
     private readonly List<SimNode> _nodes = [];
     private readonly SortedDictionary<int, SimContainer> _containers = [];
     private readonly Dictionary<string, SimTask> _tasks = new(StringComparer.OrdinalIgnoreCase);
-    private readonly List<(ErrorFault Fault, Random Draw)> _errorFaults = [];
+    private readonly List<ErrorRule> _errorFaults = [];
+    private readonly Dictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly List<LatencyFault> _latencyFaults = [];
     private readonly List<(TimeoutAfterWorkFault Fault, int[] Left)> _afterWorkFaults = [];
     private readonly List<(TaskFault Fault, int[] Left)> _taskFaults = [];
@@ -166,7 +168,7 @@ public sealed partial class ProxmoxCluster
         lock (_sync)
         {
             // Each rule draws from its own seeded stream so adding a rule does not shift another's sequence.
-            _errorFaults.Add((fault, new Random(_options.Seed + (++_faultCounter * 7919))));
+            _errorFaults.Add(new ErrorRule(fault, new Random(_options.Seed + (++_faultCounter * 7919))) { Remaining = fault.Count });
         }
     }
 
@@ -294,6 +296,7 @@ public sealed partial class ProxmoxCluster
         lock (_sync)
         {
             _errorFaults.Clear();
+            _requests.Clear();
             _latencyFaults.Clear();
             _afterWorkFaults.Clear();
             _taskFaults.Clear();
@@ -313,15 +316,43 @@ public sealed partial class ProxmoxCluster
         }
     }
 
+    /// <summary>API requests received for a method and path (after authentication), so tests can see a client's retries.</summary>
+    public int RequestCount(string method, string path)
+    {
+        lock (_sync)
+        {
+            return _requests.GetValueOrDefault($"{method} {path}");
+        }
+    }
+
+    internal void CountRequest(string method, string path)
+    {
+        lock (_sync)
+        {
+            _requests[$"{method} {path}"] = _requests.GetValueOrDefault($"{method} {path}") + 1;
+        }
+    }
+
+    private sealed class ErrorRule(ErrorFault fault, Random draw)
+    {
+        public ErrorFault Fault { get; } = fault;
+
+        public Random Draw { get; } = draw;
+
+        /// <summary>Null: no limit.</summary>
+        public int? Remaining { get; set; }
+    }
+
     internal ErrorFault? DrawErrorFault(string method, string path)
     {
         lock (_sync)
         {
-            foreach (var (fault, draw) in _errorFaults)
+            foreach (var rule in _errorFaults)
             {
-                if (Matches(fault.PathPattern, fault.Method, method, path) && draw.NextDouble() < fault.Rate)
+                if (rule.Remaining != 0 && Matches(rule.Fault.PathPattern, rule.Fault.Method, method, path) && rule.Draw.NextDouble() < rule.Fault.Rate)
                 {
-                    return fault;
+                    rule.Remaining--;
+                    return rule.Fault;
                 }
             }
 

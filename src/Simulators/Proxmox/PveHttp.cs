@@ -61,6 +61,7 @@ internal sealed class PveHttp(ProxmoxCluster cluster, ProxmoxSimulatorOptions op
             return;
         }
 
+        cluster.CountRequest(method, apiPath);
         var latency = cluster.LatencyFor(method, apiPath);
         if (latency > TimeSpan.Zero)
         {

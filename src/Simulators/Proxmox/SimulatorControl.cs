@@ -29,7 +29,8 @@ internal static class SimulatorControl
     /// <code>
     /// GET  /_sim/state                              nodes, containers, running tasks
     /// POST /_sim/reset                              clear every fault and load override, all nodes online
-    /// POST /_sim/faults/errors                      {pathPattern, rate, status, message, method?}   glob: * in a segment, ** across
+    /// GET  /_sim/requests?method=GET&amp;path=/version  how many API requests arrived for that method and path
+    /// POST /_sim/faults/errors                      {pathPattern, rate, status, message, method?, count?}   glob: * in a segment, ** across
     /// POST /_sim/faults/latency                     {pathPattern, delay:"00:00:02", method?}
     /// POST /_sim/faults/timeout-after-work          {pathPattern, mode:"hang"|"abort", method?, count?}
     /// POST /_sim/faults/tasks                       {outcome:"fail"|"stuck", taskType?, vmid?, message?, count?}
@@ -49,6 +50,7 @@ internal static class SimulatorControl
                 : Results.StatusCode(StatusCodes.Status403Forbidden));
 
         sim.MapGet("/state", () => Results.Json(new { nodes = cluster.NodeNames, containers = cluster.Containers }, Json));
+        sim.MapGet("/requests", (string method, string path) => Results.Json(new { count = cluster.RequestCount(method, path) }, Json));
         sim.MapPost("/reset", () => Apply(cluster.ResetFaults));
         sim.MapPost("/faults/errors", (HttpRequest r) => Body<ErrorFault>(r, cluster.AddErrorFault));
         sim.MapPost("/faults/latency", (HttpRequest r) => Body<LatencyFault>(r, cluster.AddLatency));

@@ -18,6 +18,8 @@ public static class AuthApi
 
     public sealed record RecoveryCodesResponse(string[] RecoveryCodes);
 
+    public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword);
+
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/auth").WithTags("Autenticación").RequireRateLimiting(RateLimitPolicies.Auth);
@@ -26,6 +28,9 @@ public static class AuthApi
         group.MapPost("/refresh", RefreshAsync).WithSummary("Renueva la sesión: cambia el token de renovación de su cookie y emite un token de acceso nuevo.");
         group.MapPost("/logout", LogoutAsync).WithSummary("Cierra la sesión: revoca sus tokens de renovación y borra las cookies.");
         group.MapGet("/me", MeAsync).RequireAuthorization().WithSummary("La cuenta con la que se ha iniciado sesión: usuario, rol y si tiene 2FA.");
+
+        group.MapPost("/password", ChangePasswordAsync).RequireAuthorization()
+            .WithSummary("Cambia la contraseña con la actual: cierra las demás sesiones de la cuenta; la sesión que la cambia sigue abierta.");
 
         var twoFactor = group.MapGroup("/2fa").RequireAuthorization();
         twoFactor.MapPost("/setup", SetupAsync).WithSummary("Prepara la verificación en dos pasos: crea una semilla TOTP pendiente y devuelve su URI otpauth y su código QR.");
@@ -131,6 +136,11 @@ public static class AuthApi
         return user is null ? TypedResults.NotFound() : TypedResults.Ok(new MeResponse(user.Id, user.Email, user.Role, user.TenantId, user.TotpEnabled));
     }
 
+    private static async Task<Results<NoContent, ValidationProblem>> ChangePasswordAsync(PasswordChangeRequest body, HttpContext http, PasswordChange passwords, CancellationToken ct) =>
+        await passwords.ChangeAsync(http, body.CurrentPassword, body.NewPassword, ct) is { } errors
+            ? TypedResults.ValidationProblem(errors, title: "No se pudo cambiar la contraseña.")
+            : TypedResults.NoContent();
+
     private static async Task<Results<Ok<TwoFactor.SetupInfo>, NotFound>> SetupAsync(HttpContext http, NpgsqlDataSource db, TwoFactor twoFactor, AuditLog audit, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -148,7 +158,7 @@ public static class AuthApi
     private static async Task<Results<Ok<RecoveryCodesResponse>, ValidationProblem>> EnableAsync(CodeRequest body, HttpContext http, TwoFactor twoFactor, AuditLog audit, CancellationToken ct)
     {
         var userId = SajetClaims.UserIdOf(http.User)!.Value;
-        if (await twoFactor.EnableAsync(userId, body.Code, ct) is not { } codes)
+        if (await twoFactor.EnableAsync(userId, body.Code, SajetClaims.SessionIdOf(http.User), ct) is not { } codes)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["code"] = ["El código no es válido. Comprueba la hora del dispositivo y vuelve a intentarlo."] },
                 title: "No se pudo activar la verificación en dos pasos.");
@@ -161,7 +171,7 @@ public static class AuthApi
     private static async Task<Results<NoContent, ValidationProblem>> DisableAsync(CodeRequest body, HttpContext http, TwoFactor twoFactor, AuditLog audit, CancellationToken ct)
     {
         var userId = SajetClaims.UserIdOf(http.User)!.Value;
-        if (!await twoFactor.DisableAsync(userId, body.Code, ct))
+        if (!await twoFactor.DisableAsync(userId, body.Code, SajetClaims.SessionIdOf(http.User), ct))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["code"] = ["El código no es válido o la verificación en dos pasos no está activa."] },
                 title: "No se pudo desactivar la verificación en dos pasos.");

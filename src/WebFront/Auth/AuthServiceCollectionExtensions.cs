@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -32,9 +32,11 @@ public static class AuthServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RevokedSessions>());
         services.AddSingleton<TwoFactor>();
         services.AddSingleton<LoginService>();
+        services.AddSingleton<PasswordChange>();
 
-        services.AddAuthentication(JwtAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, JwtAuthenticationHandler>(JwtAuthenticationHandler.SchemeName, null);
+        services.AddAuthentication(AccessTokenAuthentication.SchemeName).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(AccessTokenAuthentication.SchemeName)
+            .Configure<TokenService, RevokedSessions>(AccessTokenAuthentication.Configure);
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin))
             .AddPolicy(Roles.TenantPolicy, p => p.RequireAuthenticatedUser().RequireRole(Roles.Tenant).RequireClaim(SajetClaims.TenantId));

@@ -32,5 +32,9 @@ public static class SajetClaims
     public static long? UserIdOf(ClaimsPrincipal user) =>
         long.TryParse(user.FindFirstValue(Subject), out var id) ? id : null;
 
+    /// <summary>The session (refresh-token family) of the request's access token.</summary>
+    public static Guid? SessionIdOf(ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirstValue(SessionId), out var id) ? id : null;
+
     public static string? EmailOf(ClaimsPrincipal user) => user.FindFirstValue(Email);
 }

@@ -51,6 +51,16 @@ public sealed class Sessions(NpgsqlDataSource db, TokenService tokens, IOptions<
         SELECT pg_notify('{RevokedSessions.Channel}', @familyId::text);
         """;
 
+    // Every live session of a user but the one kept (none when @keep is null), each announced in the same transaction.
+    private const string RevokeUserFamilies = $"""
+        WITH ended AS (
+            UPDATE refresh_tokens SET revoked_at = now()
+            WHERE user_id = @userId AND revoked_at IS NULL AND family_id IS DISTINCT FROM @keep
+            RETURNING family_id)
+        SELECT family_id, pg_notify('{RevokedSessions.Channel}', family_id::text)
+        FROM (SELECT DISTINCT family_id FROM ended) f
+        """;
+
     private const string FamilyOfToken = "SELECT family_id FROM refresh_tokens WHERE token_hash = @hash";
 
     private sealed record TokenRow(long Id, long UserId, Guid FamilyId, DateTime FamilyStartedAt, bool Expired, bool Rotated, bool Revoked);
@@ -104,6 +114,21 @@ public sealed class Sessions(NpgsqlDataSource db, TokenService tokens, IOptions<
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(RevokeFamily, new { familyId = sessionId }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Ends every session of a user except <paramref name="keep"/> (a password or 2FA change keeps the session that made
+    /// it). Runs in the caller's transaction, so the change and the end of the sessions commit together; each ended
+    /// session's access tokens are refused by every web front as soon as the notification arrives.
+    /// </summary>
+    public static async Task<IReadOnlyList<Guid>> EndUserSessionsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long userId, Guid? keep, CancellationToken ct = default) =>
+        [.. await conn.QueryAsync<Guid>(new CommandDefinition(RevokeUserFamilies, new { userId, keep }, tx, cancellationToken: ct))];
+
+    /// <summary>Ends all sessions of a user (an admin's action); returns how many were live.</summary>
+    public async Task<int> EndAllOfUserAsync(long userId, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await EndUserSessionsAsync(conn, null, userId, keep: null, ct)).Count;
     }
 
     public async Task<Guid?> SessionOfAsync(string refreshToken, CancellationToken ct = default)

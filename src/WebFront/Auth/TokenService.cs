@@ -57,27 +57,34 @@ public sealed class TokenService
         return (token, expires);
     }
 
+    /// <summary>
+    /// What a valid access token is: Sajet's issuer and audience, HS256 under the derived key, unexpired within 30 s of
+    /// clock skew between web fronts. The JwtBearer handler and logout's own check share it.
+    /// </summary>
+    public TokenValidationParameters ValidationParameters(string authenticationType, bool ignoreLifetime = false) => new()
+    {
+        ValidIssuer = _options.Issuer,
+        ValidAudience = _options.Issuer,
+        IssuerSigningKey = _key,
+        // Pinning the algorithm closes the "alg: none" and algorithm-confusion doors.
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        ValidateLifetime = !ignoreLifetime,
+        RequireExpirationTime = true,
+        ClockSkew = TimeSpan.FromSeconds(30),
+        NameClaimType = SajetClaims.Email,
+        RoleClaimType = SajetClaims.Role,
+        AuthenticationType = authenticationType,
+    };
+
     /// <summary>The principal the token stands for, or null when it is malformed, tampered with or expired.</summary>
     public async Task<ClaimsPrincipal?> ValidateAsync(string token, string authenticationType, bool ignoreLifetime = false)
     {
-        var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
-        {
-            ValidIssuer = _options.Issuer,
-            ValidAudience = _options.Issuer,
-            IssuerSigningKey = _key,
-            // Pinning the algorithm closes the "alg: none" and algorithm-confusion doors.
-            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-            ValidateLifetime = !ignoreLifetime,
-            RequireExpirationTime = true,
-            ClockSkew = TimeSpan.FromSeconds(30),
-            NameClaimType = SajetClaims.Email,
-            RoleClaimType = SajetClaims.Role,
-        });
+        var result = await _handler.ValidateTokenAsync(token, ValidationParameters(authenticationType, ignoreLifetime));
         if (!result.IsValid || !Roles.IsValid(result.ClaimsIdentity.FindFirst(SajetClaims.Role)?.Value))
         {
             return null;
         }
 
-        return new ClaimsPrincipal(new ClaimsIdentity(result.ClaimsIdentity.Claims, authenticationType, SajetClaims.Email, SajetClaims.Role));
+        return new ClaimsPrincipal(result.ClaimsIdentity);
     }
 }

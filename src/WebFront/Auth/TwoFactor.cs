@@ -64,8 +64,11 @@ public sealed class TwoFactor(NpgsqlDataSource db, SecretProtector protector, IO
         return new SetupInfo(uri, "data:image/png;base64," + Convert.ToBase64String(png), Base32.Encode(seed));
     }
 
-    /// <summary>Turns 2FA on when the code matches the pending seed; returns the recovery codes (shown once), or null.</summary>
-    public async Task<string[]?> EnableAsync(long userId, string? code, CancellationToken ct = default)
+    /// <summary>
+    /// Turns 2FA on when the code matches the pending seed; returns the recovery codes (shown once), or null. Every other
+    /// session of the user ends: one signed in before with only the password must prove the second factor too.
+    /// </summary>
+    public async Task<string[]?> EnableAsync(long userId, string? code, Guid? keepSession, CancellationToken ct = default)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var user = await Users.FindByIdAsync(conn, userId, ct);
@@ -86,12 +89,16 @@ public sealed class TwoFactor(NpgsqlDataSource db, SecretProtector protector, IO
         }
 
         var codes = await ReplaceRecoveryCodesAsync(conn, tx, userId, ct);
+        await Sessions.EndUserSessionsAsync(conn, tx, userId, keepSession, ct);
         await tx.CommitAsync(ct);
         return codes;
     }
 
-    /// <summary>Turns 2FA off after checking a current code or an unused recovery code.</summary>
-    public async Task<bool> DisableAsync(long userId, string? code, CancellationToken ct = default)
+    /// <summary>
+    /// Turns 2FA off after checking a current code or an unused recovery code, and ends the user's other sessions: if
+    /// someone else turned it off from a stolen session, the owner's devices notice, and no other session outlives it.
+    /// </summary>
+    public async Task<bool> DisableAsync(long userId, string? code, Guid? keepSession, CancellationToken ct = default)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var user = await Users.FindByIdAsync(conn, userId, ct);
@@ -103,6 +110,7 @@ public sealed class TwoFactor(NpgsqlDataSource db, SecretProtector protector, IO
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(Disable, new { id = userId }, tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition(DeleteRecoveryCodes, new { id = userId }, tx, cancellationToken: ct));
+        await Sessions.EndUserSessionsAsync(conn, tx, userId, keepSession, ct);
         await tx.CommitAsync(ct);
         return true;
     }

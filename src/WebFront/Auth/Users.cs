@@ -61,6 +61,8 @@ public static class Users
         RETURNING id
         """;
 
+    private const string TenantUserIds = "SELECT id FROM users WHERE tenant_id = @tenantId AND role = 'tenant' ORDER BY id";
+
     private const string UpdateHash = "UPDATE users SET password_hash = @hash WHERE id = @id";
 
     // The user argument of PasswordHasher is unused by its default implementation; the hasher is stateless.
@@ -114,6 +116,13 @@ public static class Users
 
     public static async Task<UserAccount?> FindByIdAsync(NpgsqlConnection conn, long id, CancellationToken ct = default) =>
         await conn.QuerySingleOrDefaultAsync<UserAccount>(new CommandDefinition(ById, new { id }, cancellationToken: ct));
+
+    /// <summary>The customer accounts of a tenant (onboarding creates one).</summary>
+    public static async Task<IReadOnlyList<long>> TenantUserIdsAsync(NpgsqlConnection conn, string tenantId, CancellationToken ct = default) =>
+        [.. await conn.QueryAsync<long>(new CommandDefinition(TenantUserIds, new { tenantId }, cancellationToken: ct))];
+
+    public static async Task SetPasswordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long userId, string password, CancellationToken ct = default) =>
+        await conn.ExecuteAsync(new CommandDefinition(UpdateHash, new { id = userId, hash = HashPassword(password) }, tx, cancellationToken: ct));
 
     /// <summary>Checks a password; for an unknown user (null) it checks a dummy hash and fails, in about the same time.</summary>
     public static async Task<bool> VerifyPasswordAsync(NpgsqlConnection conn, UserAccount? user, string password, CancellationToken ct = default)

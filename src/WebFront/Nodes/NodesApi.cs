@@ -31,7 +31,7 @@ public static partial class NodesApi
         services.AddSajetDatabase(configuration);
         services.AddSajetOutbox();
         services.TryAddSingleton(_ => SecretProtector.FromConfiguration(configuration));
-        services.AddOptions<ProxmoxOptions>().Bind(configuration.GetSection(ProxmoxOptions.Section));
+        services.AddOptions<ProxmoxOptions>().Bind(configuration.GetSection(ProxmoxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<NodeProbe>();
         return services;
     }

@@ -31,6 +31,17 @@ public abstract class TwoFactorPageModel(NpgsqlDataSource db, TwoFactor twoFacto
     [BindProperty]
     public string? TwoFactorCode { get; set; }
 
+    // The password form (_PasswordPanel) lives beside 2FA: both are how a signed-in user guards the account.
+    [BindProperty]
+    public string? CurrentPassword { get; set; }
+
+    [BindProperty]
+    public string? NewPassword { get; set; }
+
+    public IReadOnlyDictionary<string, string[]>? PasswordErrors { get; private set; }
+
+    public string? PasswordNotice { get; private set; }
+
     public virtual async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         await LoadAsync(ct);
@@ -53,7 +64,7 @@ public abstract class TwoFactorPageModel(NpgsqlDataSource db, TwoFactor twoFacto
     public async Task<IActionResult> OnPostEnableAsync(CancellationToken ct)
     {
         var userId = SajetClaims.UserIdOf(User);
-        var codes = userId is { } id ? await twoFactor.EnableAsync(id, TwoFactorCode, ct) : null;
+        var codes = userId is { } id ? await twoFactor.EnableAsync(id, TwoFactorCode, SajetClaims.SessionIdOf(User), ct) : null;
         TwoFactorCode = null;
         await LoadAsync(ct);
         if (codes is null)
@@ -71,7 +82,7 @@ public abstract class TwoFactorPageModel(NpgsqlDataSource db, TwoFactor twoFacto
     public async Task<IActionResult> OnPostDisableAsync(CancellationToken ct)
     {
         var userId = SajetClaims.UserIdOf(User);
-        var ok = userId is { } id && await twoFactor.DisableAsync(id, TwoFactorCode, ct);
+        var ok = userId is { } id && await twoFactor.DisableAsync(id, TwoFactorCode, SajetClaims.SessionIdOf(User), ct);
         TwoFactorCode = null;
         await LoadAsync(ct);
         if (!ok)
@@ -82,6 +93,21 @@ public abstract class TwoFactorPageModel(NpgsqlDataSource db, TwoFactor twoFacto
 
         await audit.WriteAsync(HttpContext, "auth.2fa_disabled", new { userId }, AuditSeverity.Warning);
         TwoFactorNotice = "Verificación en dos pasos desactivada.";
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostPasswordAsync([FromServices] PasswordChange passwords, CancellationToken ct)
+    {
+        var errors = await passwords.ChangeAsync(HttpContext, CurrentPassword, NewPassword, ct);
+        CurrentPassword = NewPassword = null;
+        await LoadAsync(ct);
+        if (Account is null)
+        {
+            return Forbid();
+        }
+
+        PasswordErrors = errors;
+        PasswordNotice = errors is null ? "Contraseña cambiada. Se han cerrado tus demás sesiones; esta sigue abierta." : null;
         return Page();
     }
 

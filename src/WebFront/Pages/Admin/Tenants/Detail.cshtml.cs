@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Npgsql;
 using Sajet.Grains.Interfaces;
+using Sajet.WebFront.Audit;
+using Sajet.WebFront.Auth;
 using Sajet.WebFront.Nodes;
 using Sajet.WebFront.Tenants;
 
@@ -14,6 +16,9 @@ public sealed class DetailModel(NpgsqlDataSource db, TenantActionSender sender) 
 
     public IReadOnlyList<NodeView> Nodes { get; private set; } = [];
 
+    /// <summary>The customer's sign-in accounts, whose sessions the operator can end.</summary>
+    public IReadOnlyList<long> CustomerUserIds { get; private set; } = [];
+
     public bool Allows(string action) => Tenant.Actions.Contains(action);
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken ct)
@@ -24,6 +29,11 @@ public sealed class DetailModel(NpgsqlDataSource db, TenantActionSender sender) 
         }
 
         Tenant = tenant;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            CustomerUserIds = await Users.TenantUserIdsAsync(conn, id, ct);
+        }
+
         if (Allows(ResolveActions.PlaceOnNode))
         {
             Nodes = (await NodesApi.ListAsync(db, ct)).Value ?? [];
@@ -40,6 +50,27 @@ public sealed class DetailModel(NpgsqlDataSource db, TenantActionSender sender) 
 
     public Task<IActionResult> OnPostResumeAsync(string id) =>
         TenantActionForms.SendAsync(this, sender, new TenantActionRequest(id, TenantActions.Resume, null), confirmed: true, Back(id));
+
+    /// <summary>Signs the customer out everywhere at once, e.g. after they report a lost device or a leaked password.</summary>
+    public async Task<IActionResult> OnPostEndSessionsAsync(string id, [FromServices] Sessions sessions, [FromServices] AuditLog audit, CancellationToken ct)
+    {
+        IReadOnlyList<long> users;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            users = await Users.TenantUserIdsAsync(conn, id, ct);
+        }
+
+        var ended = 0;
+        foreach (var user in users)
+        {
+            ended += await UsersApi.EndAllAsync(user, HttpContext, db, sessions, audit, ct) ?? 0;
+        }
+
+        TempData[TenantActionForms.FlashKey] = users.Count == 0
+            ? "Este cliente no tiene cuenta de acceso."
+            : $"Sesiones cerradas: {ended}. El cliente tendrá que volver a iniciar sesión.";
+        return Redirect(Back(id));
+    }
 
     private static string Back(string id) => $"/admin/tenants/{Uri.EscapeDataString(id)}";
 }
