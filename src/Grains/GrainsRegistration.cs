@@ -35,6 +35,7 @@ public static class GrainsRegistration
         services.AddOptions<ProxmoxOptions>().Bind(configuration.GetSection(ProxmoxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSajetStripe(configuration);
         services.AddSingleton<StripeBillingActivities>();
+        services.AddOptions<OdooResilienceOptions>().Bind(configuration.GetSection(OdooResilienceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddHttpClient(OdooActivities.HttpClientName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => SecretProtector.FromConfiguration(configuration));

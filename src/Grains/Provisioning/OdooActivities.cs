@@ -45,7 +45,7 @@ public enum OdooDropOutcome
 /// known by its name and kept only if its administrator can sign in. Transport and Odoo errors other than the outcomes
 /// named here propagate for the reminder to retry; what a result means for the workflow is the grain's to decide.
 /// </summary>
-public sealed class OdooActivities(IHttpClientFactory http, IOptions<TenantOptions> options, ILogger<OdooActivities> logger)
+public sealed class OdooActivities(IHttpClientFactory http, IOptions<TenantOptions> options, IOptions<OdooResilienceOptions> resilience, ILogger<OdooActivities> logger)
 {
     /// <summary>The named HttpClient the Odoo clients share (registered in GrainsRegistration).</summary>
     public const string HttpClientName = "odoo";
@@ -117,6 +117,6 @@ public sealed class OdooActivities(IHttpClientFactory http, IOptions<TenantOptio
             .Replace("{hostname}", at.Hostname, StringComparison.Ordinal)
             .Replace("{vmid}", at.Vmid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparison.Ordinal)
             .Replace("{node}", at.PveNode ?? "", StringComparison.Ordinal);
-        return new OdooClient(http.CreateClient(HttpClientName), new OdooClientOptions { BaseUrl = url, MasterPassword = options.Value.OdooMasterPassword });
+        return new OdooClient(http.CreateClient(HttpClientName), new OdooClientOptions { BaseUrl = url, MasterPassword = options.Value.OdooMasterPassword, Resilience = resilience.Value.Resilience });
     }
 }
