@@ -1,6 +1,7 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Sajet.Grains.Interfaces;
 
 namespace Sajet.Grains.Mail;
@@ -24,6 +25,9 @@ public static class MailTemplates
     public const string AdminWaiting = "admin.waiting-for-capacity";
     public const string AdminNodeAlert = "admin.node-alert";
     public const string AdminProvisioningFailed = "admin.provisioning-failed";
+
+    // Accented letters stay as they are (the body is UTF-8); markup characters are encoded.
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
 
     private static readonly string[] Months =
         ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"];
@@ -125,11 +129,11 @@ public static class MailTemplates
     // A paragraph is a run of pieces, each knowing how to write itself as text and as HTML.
     private readonly record struct Piece(string Text, string Html);
 
-    private static Piece Text(string s) => new(s, WebUtility.HtmlEncode(s));
+    private static Piece Text(string s) => new(s, Encoder.Encode(s));
 
-    private static Piece Value(string s) => new(s, "<strong>" + WebUtility.HtmlEncode(s) + "</strong>");
+    private static Piece Value(string s) => new(s, "<strong>" + Encoder.Encode(s) + "</strong>");
 
-    private static Piece Link(string url) => new(url, $"<a href=\"{WebUtility.HtmlEncode(url)}\">{WebUtility.HtmlEncode(url)}</a>");
+    private static Piece Link(string url) => new(url, $"<a href=\"{Encoder.Encode(url)}\">{Encoder.Encode(url)}</a>");
 
     private static Piece[] P(params object[] parts) => [.. parts.Select(p => p is Piece piece ? piece : Text((string)p))];
 
@@ -139,9 +143,9 @@ public static class MailTemplates
     {
         var text = new StringBuilder().Append(greeting).Append("\n\n");
         var html = new StringBuilder()
-            .Append("<!DOCTYPE html><html lang=\"es\"><head><meta charset=\"utf-8\"><title>").Append(WebUtility.HtmlEncode(subject)).Append("</title></head>")
+            .Append("<!DOCTYPE html><html lang=\"es\"><head><meta charset=\"utf-8\"><title>").Append(Encoder.Encode(subject)).Append("</title></head>")
             .Append("<body style=\"font-family: sans-serif; line-height: 1.5; color: #1a1a1a\">")
-            .Append("<p>").Append(WebUtility.HtmlEncode(greeting)).Append("</p>");
+            .Append("<p>").Append(Encoder.Encode(greeting)).Append("</p>");
         foreach (var paragraph in paragraphs)
         {
             text.AppendJoin("", paragraph.Select(p => p.Text)).Append("\n\n");

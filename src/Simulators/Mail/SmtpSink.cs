@@ -201,7 +201,7 @@ public sealed class SmtpSink : IAsyncDisposable
                             return;
                         }
 
-                        if (!await FinishMessageAsync(data, Reply, ct))
+                        if (!await FinishMessageAsync(client.Client, data, Reply, ct))
                         {
                             return; // Dropped on purpose.
                         }
@@ -223,7 +223,7 @@ public sealed class SmtpSink : IAsyncDisposable
     }
 
     /// <summary>Applies the fault switches to one message; false when the connection is to be dropped.</summary>
-    private async Task<bool> FinishMessageAsync(byte[] data, Func<string, Task> reply, CancellationToken ct)
+    private async Task<bool> FinishMessageAsync(Socket socket, byte[] data, Func<string, Task> reply, CancellationToken ct)
     {
         TimeSpan delay;
         int? reject = null;
@@ -248,7 +248,9 @@ public sealed class SmtpSink : IAsyncDisposable
             await Task.Delay(delay, ct);
         }
 
-        if (drop)
+        // A client that went away before the reply (killed while the server was slow) was never told the message was
+        // accepted: it will send it again, so this copy is not kept.
+        if (drop || PeerClosed(socket))
         {
             return false;
         }
@@ -269,12 +271,24 @@ public sealed class SmtpSink : IAsyncDisposable
         return true;
     }
 
+    private static bool PeerClosed(Socket socket)
+    {
+        try
+        {
+            return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
     private static ReceivedMail Parse(byte[] data)
     {
         using var input = new MemoryStream(data);
         var message = MimeMessage.Load(input);
         return new ReceivedMail(
-            message.From.ToString(),
+            string.Join(", ", message.From.Mailboxes.Select(m => string.IsNullOrEmpty(m.Name) ? m.Address : $"{m.Name} <{m.Address}>")),
             [.. message.To.Mailboxes.Select(m => m.Address)],
             message.Subject ?? "",
             message.MessageId is { } id ? $"<{id}>" : null,

@@ -1,0 +1,61 @@
+using Sajet.Grains.Interfaces;
+using Sajet.Grains.Mail;
+using Sajet.WebFront.Tests.Onboarding;
+
+namespace Sajet.WebFront.Tests.Mail;
+
+/// <summary>
+/// The whole system (web front, a silo, the Proxmox, Stripe and Odoo simulators) with the silo's mail pointed at the
+/// SMTP sink: a tenant's transitions each produce exactly one mail, in Spanish, with a Message-Id derived from its row.
+/// </summary>
+public sealed class TenantMailTests
+{
+    [Fact]
+    public async Task TenantLifecycle_ActiveSuspendedResumed_OneSpanishMailEach()
+    {
+        await using var h = await OnboardingHarness.StartAsync(nodes: 1);
+        await using var sink = await MailHarness.StartSinkAsync();
+        await h.StartSiloAsync("mail-1", s => MailHarness.PointAt(s, sink));
+        await h.RegisterNodesAsync("pve1");
+
+        var signed = await h.SignUpAndPayAsync("bienvenida", "pro");
+        var owner = "owner@bienvenida.example.com";
+        await OnboardingHarness.WaitAsync(() => Task.FromResult(sink.Messages.Count >= 1), "the welcome mail", 60);
+
+        var welcome = Assert.Single(sink.Messages);
+        Assert.Equal([owner], welcome.To);
+        Assert.Equal($"Tu Odoo ya está listo: https://bienvenida.{OnboardingHarness.Domain}", welcome.Subject);
+        Assert.Contains("Hola, Empresa bienvenida:", welcome.Text);
+        Assert.Contains($"https://bienvenida.{OnboardingHarness.Domain}", welcome.Text);
+        Assert.Contains($"<a href=\"https://bienvenida.{OnboardingHarness.Domain}\">", welcome.Html);
+        Assert.Contains("Sajet <no-reply@sajet.test>", welcome.From);
+        Assert.Equal(await h.Db.ScalarAsync<string>($"SELECT message_id FROM mail_outbox WHERE tenant_id = '{signed.TenantId}' AND template = '{MailTemplates.Welcome}'"),
+            welcome.MessageId);
+
+        Assert.Equal(TenantActionResult.Done("Cliente suspendido.", TenantStatus.Suspended).Outcome,
+            (await h.Tenant(signed.TenantId).SuspendAsync(Guid.NewGuid(), new SuspendTenant("admin@sajet.test"))).Outcome);
+        await h.Tenant(signed.TenantId).ResumeAsync(Guid.NewGuid(), new ResumeTenant("admin@sajet.test"));
+        await OnboardingHarness.WaitAsync(() => Task.FromResult(sink.Messages.Count >= 3), "the suspended and resumed mails", 60);
+        await Task.Delay(500); // Room for a (wrong) repeat.
+
+        var all = sink.Messages;
+        Assert.Equal(["Tu Odoo ya está listo: https://bienvenida.tenants.test", "Tu servicio está suspendido", "Tu servicio vuelve a estar activo"],
+            all.Select(m => m.Subject));
+        Assert.Contains("Motivo: Suspendido por admin@sajet.test.", all[1].Text);
+        Assert.Equal(3, all.Select(m => m.MessageId).Distinct().Count());
+        Assert.Equal(3, await h.Db.ScalarAsync<long>($"SELECT count(*) FROM mail_outbox WHERE tenant_id = '{signed.TenantId}' AND status = 'sent'"));
+    }
+
+    [Fact]
+    public void Templates_CustomerValuesInHtml_AreEncoded()
+    {
+        var mail = MailTemplates.WaitingForCapacityMail("acme", "<script>alert(1)</script> & Cía", "pro", "Ningún nodo tiene 4 GiB libres");
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Cía", mail.Html);
+        Assert.DoesNotContain("<script>", mail.Html);
+        Assert.Contains("<script>alert(1)</script> & Cía", mail.Text);
+        Assert.Equal("[Sajet] Cliente esperando capacidad: acme", mail.Subject);
+
+        var cancelled = MailTemplates.CancelledMail("Acme", new DateTimeOffset(2027, 1, 2, 10, 0, 0, TimeSpan.Zero));
+        Assert.Contains("Conservaremos tus datos hasta el 2 de enero de 2027", cancelled.Text);
+    }
+}
