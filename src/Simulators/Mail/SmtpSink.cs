@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using MimeKit;
@@ -334,7 +336,10 @@ public sealed class SmtpSink : IAsyncDisposable
         });
     }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Readable accents in the JSON and on the page: both are for a developer's eyes, served with their charset.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
 
     private static async Task<JsonElement> ReadAsync(HttpContext ctx) =>
         ctx.Request.ContentLength is 0 or null && !ctx.Request.Headers.ContainsKey("Transfer-Encoding")
@@ -346,7 +351,7 @@ public sealed class SmtpSink : IAsyncDisposable
 
     private static string Page(IReadOnlyList<ReceivedMail> messages)
     {
-        static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
+        static string E(string? s) => Html.Encode(s ?? "");
         var html = new StringBuilder("""
             <!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>Correo recibido (simulador)</title>
             <style>body{font-family:sans-serif;margin:2rem;max-width:60rem}article{border:1px solid #ccc;border-radius:6px;padding:1rem;margin:1rem 0}
