@@ -18,6 +18,12 @@ public sealed record MailSettings(string? Host, int? Port, string? Tls, string? 
     public const string PasswordKey = "mail.password_protected";
     public const string FromKey = "mail.from";
 
+    /// <summary>
+    /// The channel the silos' mail senders LISTEN on: new mail NOTIFYs it on commit, and so does a save of these settings
+    /// (mail that waited for a server leaves at once).
+    /// </summary>
+    public const string Channel = "sajet_mail";
+
     /// <summary>SecretProtector purpose of the SMTP password in the settings table.</summary>
     public const string PasswordPurpose = "smtp-password";
 
@@ -57,5 +63,8 @@ public sealed record MailSettings(string? Host, int? Port, string? Tls, string? 
             cmd.Parameters.AddWithValue("value", JsonSerializer.Serialize(value));
             await cmd.ExecuteNonQueryAsync(ct);
         }
+
+        await using var notify = new NpgsqlCommand($"SELECT pg_notify('{Channel}', '')", conn, tx);
+        await notify.ExecuteNonQueryAsync(ct);
     }
 }

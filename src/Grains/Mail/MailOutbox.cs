@@ -15,20 +15,31 @@ public sealed record ClaimedMail(Guid Id, Guid Claim, string MessageId, string[]
 /// </summary>
 public static class MailOutbox
 {
-    private const string InsertSql = """
-        INSERT INTO mail_outbox (id, template, tenant_id, to_addresses, subject, body_text, body_html)
-        VALUES (@id, @template, @tenant, @to, @subject, @text, @html)
-        ON CONFLICT (id) DO NOTHING
+    /// <summary>The senders LISTEN here; a new row NOTIFYs it on commit, so mail leaves at once and idle silos poll seldom.</summary>
+    public const string Channel = Interfaces.Mail.MailSettings.Channel;
+
+    // The NOTIFY only when a row was written: mail is rare next to the transitions that carry it, so the notify queue's
+    // lock is taken by few commits.
+    private const string InsertSql = $"""
+        WITH written AS (
+            INSERT INTO mail_outbox (id, template, tenant_id, to_addresses, subject, body_text, body_html)
+            VALUES (@id, @template, @tenant, @to, @subject, @text, @html)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING 1)
+        SELECT pg_notify('{Channel}', '') FROM written
         """;
 
     // Operators are the admin accounts whose login is an address (the first admin's may be a plain name). With none,
     // there is no one to write to and nothing is enqueued.
-    private const string InsertToAdminsSql = """
-        INSERT INTO mail_outbox (id, template, tenant_id, to_addresses, subject, body_text, body_html)
-        SELECT @id, @template, @tenant, admins.to, @subject, @text, @html
-        FROM (SELECT ARRAY(SELECT email FROM users WHERE role = 'admin' AND email LIKE '_%@_%' ORDER BY id LIMIT 50) AS to) admins
-        WHERE cardinality(admins.to) > 0
-        ON CONFLICT (id) DO NOTHING
+    private const string InsertToAdminsSql = $"""
+        WITH written AS (
+            INSERT INTO mail_outbox (id, template, tenant_id, to_addresses, subject, body_text, body_html)
+            SELECT @id, @template, @tenant, admins.to, @subject, @text, @html
+            FROM (SELECT ARRAY(SELECT email FROM users WHERE role = 'admin' AND email LIKE '_%@_%' ORDER BY id LIMIT 50) AS to) admins
+            WHERE cardinality(admins.to) > 0
+            ON CONFLICT (id) DO NOTHING
+            RETURNING 1)
+        SELECT pg_notify('{Channel}', '') FROM written
         """;
 
     // One statement: the due rows no other silo holds (SKIP LOCKED), leased to this claim by moving run_at forward.
@@ -42,6 +53,11 @@ public static class MailOutbox
     // Guarded by the claim: a sender whose lease ran out while it waited on the server finishes nothing of another's.
     private const string SentSql = """
         UPDATE mail_outbox SET status = 'sent', sent_at = now(), claim = NULL WHERE id = @id AND claim = @claim
+        """;
+
+    // Claimed while no server is configured: handed back as it was, no attempt spent.
+    private const string ReleaseSql = """
+        UPDATE mail_outbox SET run_at = now() + @delay, attempts = attempts - 1, claim = NULL WHERE id = ANY(@ids) AND claim = @claim
         """;
 
     private const string FailedSql = """
@@ -116,6 +132,15 @@ public static class MailOutbox
         cmd.Parameters.AddWithValue("id", mail.Id);
         cmd.Parameters.AddWithValue("claim", mail.Claim);
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public static async Task ReleaseAsync(NpgsqlDataSource db, IReadOnlyList<ClaimedMail> mails, TimeSpan delay, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(ReleaseSql);
+        cmd.Parameters.AddWithValue("ids", mails.Select(m => m.Id).ToArray());
+        cmd.Parameters.AddWithValue("claim", mails[0].Claim);
+        cmd.Parameters.AddWithValue("delay", delay);
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Records a failed attempt: due again after <paramref name="delay"/>, or given up for good.</summary>

@@ -16,9 +16,12 @@ public sealed class MailOutboxOptions
 {
     public const string Section = "MailOutbox";
 
-    /// <summary>How often an idle silo looks for due mail.</summary>
+    /// <summary>
+    /// Safety-net poll, and how soon a retry that came due is picked up: new mail wakes the senders at once (NOTIFY on
+    /// commit), so an idle silo costs one statement per interval.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a claimed batch is this silo's; a silo that dies mid-batch loses its rows to another after this.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
@@ -43,17 +46,20 @@ public sealed class MailOutboxOptions
 /// Sends the mail outbox from every silo: claims a batch (SKIP LOCKED, so silos never wait on each other nor take the
 /// same row), sends it over one SMTP connection, and marks each row sent as soon as the server accepted its DATA — the
 /// window in which a crash makes a resend is that one round trip, and the resend carries the same Message-Id. A failure
-/// keeps its error and is retried with exponential backoff until the attempt budget, then the row is given up.
+/// keeps its error and is retried with exponential backoff until the attempt budget, then the row is given up. New mail
+/// wakes the senders through LISTEN; the poll is the safety net and picks up retries that came due.
 /// </summary>
 public sealed class MailSender(NpgsqlDataSource db, SecretProtector secrets, IOptions<MailOptions> mail, IOptions<MailOutboxOptions> options,
     TimeProvider time, ILogger<MailSender> logger) : BackgroundService
 {
+    private readonly SemaphoreSlim _wake = new(0);
     private bool _warnedUnconfigured;
 
     private MailOutboxOptions Options => options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _ = ListenAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             var sent = 0;
@@ -70,11 +76,17 @@ public sealed class MailSender(NpgsqlDataSource db, SecretProtector secrets, IOp
             {
                 try
                 {
-                    await Task.Delay(Jitter(Options.PollInterval), time, stoppingToken);
+                    await _wake.WaitAsync(Jitter(Options.PollInterval), stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
                     return;
+                }
+
+                // Coalesce a burst of wake-ups into one pass.
+                while (_wake.CurrentCount > 0)
+                {
+                    await _wake.WaitAsync(stoppingToken);
                 }
             }
         }
@@ -83,13 +95,21 @@ public sealed class MailSender(NpgsqlDataSource db, SecretProtector secrets, IOp
     /// <summary>One pass: claim, send, finish. Returns how many rows were claimed.</summary>
     public async Task<int> SendBatchAsync(CancellationToken ct)
     {
+        // The claim first: an idle pass is this one statement, the settings are read only when there is mail.
+        var claimed = await MailOutbox.ClaimAsync(db, Options.BatchSize, Options.Lease, ct);
+        if (claimed.Count == 0)
+        {
+            return 0;
+        }
+
         var server = await ServerAsync(ct);
         if (!server.Configured)
         {
-            // Nothing is claimed: the mail waits, with no attempt spent, until an operator configures the server.
+            // Handed back with no attempt spent: the mail waits until an operator configures the server.
+            await MailOutbox.ReleaseAsync(db, claimed, Options.PollInterval, CancellationToken.None);
             if (!_warnedUnconfigured)
             {
-                logger.LogWarning("Mail is not configured (no SMTP host); mail stays in the outbox until it is");
+                logger.LogWarning("Mail is not configured (no SMTP host); {Count} mails wait in the outbox until it is", claimed.Count);
                 _warnedUnconfigured = true;
             }
 
@@ -97,11 +117,6 @@ public sealed class MailSender(NpgsqlDataSource db, SecretProtector secrets, IOp
         }
 
         _warnedUnconfigured = false;
-        var claimed = await MailOutbox.ClaimAsync(db, Options.BatchSize, Options.Lease, ct);
-        if (claimed.Count == 0)
-        {
-            return 0;
-        }
 
         SmtpMailer? mailer = null;
         try
@@ -204,6 +219,40 @@ public sealed class MailSender(NpgsqlDataSource db, SecretProtector secrets, IOp
 
         return new SmtpServer(saved.Host ?? defaults.Host, saved.Port ?? defaults.Port, saved.Tls ?? defaults.Tls, saved.User ?? defaults.User,
             password, saved.From ?? defaults.From, defaults.Timeout);
+    }
+
+    private async Task ListenAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = await db.OpenConnectionAsync(ct);
+                conn.Notification += (_, _) => _wake.Release();
+                await using (var listen = new NpgsqlCommand($"LISTEN {MailOutbox.Channel}", conn))
+                {
+                    await listen.ExecuteNonQueryAsync(ct);
+                }
+
+                _wake.Release(); // Mail enqueued while not listening.
+                while (!ct.IsCancellationRequested)
+                {
+                    await conn.WaitAsync(ct);
+                }
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                logger.LogInformation("Mail listener lost its connection ({Error}); reconnecting", ex.Message);
+                try
+                {
+                    await Task.Delay(Jitter(TimeSpan.FromSeconds(2)), time, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
     }
 
     private TimeSpan Backoff(int attempt)

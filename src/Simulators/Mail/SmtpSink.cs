@@ -54,6 +54,11 @@ public sealed class SmtpSink : IAsyncDisposable
 
     public int SmtpPort { get; private set; }
 
+    /// <summary>Messages whose DATA has arrived and whose reply is not written yet (a test kills a client in that moment).</summary>
+    public int AwaitingReply => Volatile.Read(ref _awaitingReply);
+
+    private int _awaitingReply;
+
     /// <summary>e.g. http://127.0.0.1:8025: the page listing mail; JSON at /_sim/mail.</summary>
     public string BaseUrl { get; private set; } = "";
 
@@ -245,9 +250,17 @@ public sealed class SmtpSink : IAsyncDisposable
             }
         }
 
-        if (delay > TimeSpan.Zero)
+        Interlocked.Increment(ref _awaitingReply);
+        try
         {
-            await Task.Delay(delay, ct);
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, ct);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _awaitingReply);
         }
 
         // A client that went away before the reply (killed while the server was slow) was never told the message was

@@ -16,11 +16,13 @@ public sealed class MailSiloKillTests(ITestOutputHelper output)
     public async Task TwoSiloProcesses_OneKilledWhileSending_EveryMailDeliveredOnce()
     {
         await using var h = await MailHarness.StartAsync();
-        // A slow server: most of a send is spent waiting for the DATA reply, so the kill lands mid-send.
-        h.Sink.Delay(TimeSpan.FromMilliseconds(100));
+        // A slow server: most of a send is spent waiting for the DATA reply. The kill lands while both silos wait for
+        // one: mid-send, not in the instant between the server's 250 and the row marked sent, where at-least-once
+        // delivery would resend (with the same Message-Id) by design.
+        h.Sink.Delay(TimeSpan.FromMilliseconds(300));
         var ids = await h.EnqueueAsync("killed", 60);
         var silos = new[] { h.StartSiloProcess("mail-kill-1", batchSize: 5), h.StartSiloProcess("mail-kill-2", batchSize: 5) };
-        await OnboardingHarness.WaitAsync(() => Task.FromResult(h.Sink.Messages.Count >= 10), "mail flowing", 120);
+        await OnboardingHarness.WaitAsync(() => Task.FromResult(h.Sink.Messages.Count >= 6 && h.Sink.AwaitingReply == 2), "both silos mid-send", 120);
 
         var victim = silos[0];
         victim.Kill(entireProcessTree: true);
@@ -28,7 +30,7 @@ public sealed class MailSiloKillTests(ITestOutputHelper output)
         var at = DateTime.UtcNow;
         output.WriteLine($"killed silo {victim.Id} with {h.Sink.Messages.Count} mails received");
 
-        await h.WaitForSinkAsync(ids.Count, 120);
+        await h.WaitForSinkAsync(ids.Count, 180);
         await OnboardingHarness.WaitAsync(async () => await h.CountAsync("status = 'sent'") == ids.Count, "every row sent", 30);
         output.WriteLine($"all {ids.Count} delivered {(DateTime.UtcNow - at).TotalSeconds:F1} s after the kill; "
             + $"{await h.CountAsync("attempts > 1")} rows needed a second claim");
