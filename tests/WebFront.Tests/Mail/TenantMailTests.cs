@@ -47,6 +47,47 @@ public sealed class TenantMailTests
     }
 
     [Fact]
+    public async Task RenewalPaymentFails_OnePaymentFailedMailToTheCustomer()
+    {
+        await using var h = await OnboardingHarness.StartAsync(nodes: 1);
+        await using var sink = await MailHarness.StartSinkAsync();
+        await h.StartSiloAsync("mail-1", s => MailHarness.PointAt(s, sink));
+        await h.RegisterNodesAsync("pve1");
+        var signed = await h.SignUpAndPayAsync("impago", "pro");
+        await OnboardingHarness.WaitAsync(() => Task.FromResult(sink.Messages.Count >= 1), "the welcome mail", 60);
+
+        h.Stripe.Control.FailSubscriptionRenewal(await h.Db.ScalarAsync<string>($"SELECT subscription_id FROM tenants WHERE id = '{signed.TenantId}'"));
+        await h.WaitForStatusAsync(signed.TenantId, TenantStatus.PastDue, 60);
+        await OnboardingHarness.WaitAsync(() => Task.FromResult(sink.Messages.Count >= 2), "the payment failed mail", 60);
+        await Task.Delay(500);
+
+        var failed = Assert.Single(sink.Messages, m => m.Subject == "No hemos podido cobrar tu suscripción");
+        Assert.Equal(["owner@impago.example.com"], failed.To);
+        Assert.Contains("Revisa tu método de pago", failed.Text);
+        Assert.Equal(2, sink.Messages.Count);
+    }
+
+    [Fact]
+    public async Task NoNodeFits_OneWaitingForCapacityMailToEveryAdminWithAnAddress()
+    {
+        await using var h = await OnboardingHarness.StartAsync(nodes: 1);
+        await using var sink = await MailHarness.StartSinkAsync();
+        // The first admin's login is a plain name: only the admins with an address get mail.
+        await h.Db.ExecAsync("INSERT INTO users (email, role, password_hash) VALUES ('ops@sajet.test', 'admin', 'x'), ('guardia@sajet.test', 'admin', 'x')");
+        await h.StartSiloAsync("mail-1", s => MailHarness.PointAt(s, sink));
+
+        var signed = await h.SignUpAndPayAsync("sin-sitio", "pro", status: TenantStatus.WaitingForCapacity);
+        await OnboardingHarness.WaitAsync(() => Task.FromResult(sink.Messages.Count >= 1), "the operators' mail", 60);
+        await Task.Delay(500);
+
+        var waiting = Assert.Single(sink.Messages);
+        Assert.Equal("[Sajet] Cliente esperando capacidad: sin-sitio", waiting.Subject);
+        Assert.Equal(["ops@sajet.test", "guardia@sajet.test"], waiting.To);
+        Assert.Contains("El cliente Empresa sin-sitio (sin-sitio, plan Pro) espera a que haya sitio en algún nodo.", waiting.Text);
+        Assert.Equal(1, await h.Db.ScalarAsync<long>($"SELECT count(*) FROM mail_outbox WHERE tenant_id = '{signed.TenantId}' AND template = '{MailTemplates.AdminWaiting}'"));
+    }
+
+    [Fact]
     public void Templates_CustomerValuesInHtml_AreEncoded()
     {
         var mail = MailTemplates.WaitingForCapacityMail("acme", "<script>alert(1)</script> & Cía", "pro", "Ningún nodo tiene 4 GiB libres");
