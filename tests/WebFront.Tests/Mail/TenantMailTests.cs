@@ -88,6 +88,25 @@ public sealed class TenantMailTests
     }
 
     [Fact]
+    public async Task NodeCpuAboveTheThreshold_OneNodeAlertMailToTheAdmins()
+    {
+        await using var h = await OnboardingHarness.StartAsync(nodes: 1);
+        await using var sink = await MailHarness.StartSinkAsync();
+        await h.Db.ExecAsync("INSERT INTO users (email, role, password_hash) VALUES ('ops@sajet.test', 'admin', 'x')");
+        await h.StartSiloAsync("mail-1", s => MailHarness.PointAt(s, sink));
+        await h.RegisterNodesAsync(1, "pve1");
+
+        h.Proxmox.Cluster.SetNodeLoad("pve1", 0.97, null);
+        await OnboardingHarness.WaitAsync(() => Task.FromResult(sink.Messages.Count >= 1), "the node alert mail", 60);
+        await Task.Delay(2500); // More polls above the threshold: the alert is open, so no second mail.
+
+        var alert = Assert.Single(sink.Messages);
+        Assert.Equal("[Sajet] Alerta en el nodo pve1: CPU alta", alert.Subject);
+        Assert.Equal(["ops@sajet.test"], alert.To);
+        Assert.Contains("en el nodo pve1 (umbral 80", alert.Text);
+    }
+
+    [Fact]
     public void Templates_CustomerValuesInHtml_AreEncoded()
     {
         var mail = MailTemplates.WaitingForCapacityMail("acme", "<script>alert(1)</script> & Cía", "pro", "Ningún nodo tiene 4 GiB libres");
