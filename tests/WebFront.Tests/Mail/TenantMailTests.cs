@@ -1,6 +1,9 @@
+extern alias simulators;
+
 using Sajet.Grains.Interfaces;
 using Sajet.Grains.Mail;
 using Sajet.WebFront.Tests.Onboarding;
+using simulators::Sajet.Simulators.Proxmox;
 
 namespace Sajet.WebFront.Tests.Mail;
 
@@ -104,6 +107,31 @@ public sealed class TenantMailTests
         Assert.Equal("[Sajet] Alerta en el nodo pve1: CPU alta", alert.Subject);
         Assert.Equal(["ops@sajet.test"], alert.To);
         Assert.Contains("en el nodo pve1 (umbral 80", alert.Text);
+    }
+
+    [Fact]
+    public async Task ProvisioningSpendsItsAttempts_OneProvisioningFailedMailToTheAdmins()
+    {
+        await using var h = await OnboardingHarness.StartAsync(nodes: 1);
+        await using var sink = await MailHarness.StartSinkAsync();
+        await h.Db.ExecAsync("INSERT INTO users (email, role, password_hash) VALUES ('ops@sajet.test', 'admin', 'x')");
+        await h.StartSiloAsync("mail-1", s =>
+        {
+            MailHarness.PointAt(s, sink);
+            s["Tenants:StepMaxAttempts"] = "2";
+        });
+        await h.RegisterNodesAsync("pve1");
+        h.Proxmox.Cluster.AddTaskFault(new TaskFault(TaskFaultOutcome.Fail, "vzcreate", Message: "simulated: unable to create CT", Count: 100));
+
+        var signed = await h.SignUpAndPayAsync("roto", "pro", status: TenantStatus.Failed);
+        await OnboardingHarness.WaitAsync(() => Task.FromResult(sink.Messages.Count >= 1), "the operators' mail", 60);
+        await Task.Delay(500);
+
+        var failed = Assert.Single(sink.Messages);
+        Assert.Equal("[Sajet] Aprovisionamiento fallido: roto", failed.Subject);
+        Assert.Equal(["ops@sajet.test"], failed.To);
+        Assert.Contains("Motivo: Aprovisionamiento fallido tras 2 intentos", failed.Text);
+        Assert.Equal(0, await h.Db.ScalarAsync<long>($"SELECT count(*) FROM mail_outbox WHERE tenant_id = '{signed.TenantId}' AND template = '{MailTemplates.Welcome}'"));
     }
 
     [Fact]
