@@ -71,6 +71,31 @@ public sealed class TenantMailTests
     }
 
     [Fact]
+    public async Task SubscriptionCancelledInStripe_OneCancelledMailWithTheRetentionDate()
+    {
+        await using var h = await OnboardingHarness.StartAsync(nodes: 1);
+        await using var sink = await MailHarness.StartSinkAsync();
+        await h.StartSiloAsync("mail-1", s => MailHarness.PointAt(s, sink));
+        await h.RegisterNodesAsync("pve1");
+        var signed = await h.SignUpAndPayAsync("baja", "pro");
+        await OnboardingHarness.WaitAsync(() => Task.FromResult(sink.Messages.Count >= 1), "the welcome mail", 60);
+
+        // The customer cancels through Stripe (the billing portal does this call): customer.subscription.deleted.
+        using var stripe = new HttpClient { BaseAddress = new Uri(h.Stripe.BaseUrl) };
+        stripe.DefaultRequestHeaders.Authorization = new("Bearer", h.Stripe.SecretKey);
+        var subscription = await h.Db.ScalarAsync<string>($"SELECT subscription_id FROM tenants WHERE id = '{signed.TenantId}'");
+        Assert.True((await stripe.DeleteAsync($"/v1/subscriptions/{subscription}")).IsSuccessStatusCode);
+        await h.WaitForStatusAsync(signed.TenantId, TenantStatus.Cancelled, 60);
+        await OnboardingHarness.WaitAsync(() => Task.FromResult(sink.Messages.Count >= 2), "the cancelled mail", 60);
+        await Task.Delay(500);
+
+        var cancelled = Assert.Single(sink.Messages, m => m.Subject == "Tu suscripción está cancelada");
+        var at = await h.Db.ScalarAsync<DateTime>($"SELECT at FROM grain_events WHERE grain_key = '{signed.TenantId}' AND to_state = 'cancelled'");
+        Assert.Contains($"Conservaremos tus datos hasta el {MailTemplates.Day(new DateTimeOffset(at, TimeSpan.Zero).AddDays(30))}", cancelled.Text);
+        Assert.Equal(2, sink.Messages.Count);
+    }
+
+    [Fact]
     public async Task NoNodeFits_OneWaitingForCapacityMailToEveryAdminWithAnAddress()
     {
         await using var h = await OnboardingHarness.StartAsync(nodes: 1);
