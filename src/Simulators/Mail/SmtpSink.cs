@@ -276,7 +276,17 @@ public sealed class SmtpSink : IAsyncDisposable
             return true;
         }
 
-        var received = Parse(data);
+        ReceivedMail received;
+        try
+        {
+            received = Parse(data);
+        }
+        catch (FormatException ex)
+        {
+            await reply($"554 5.6.0 Message not parsable: {ex.Message.ReplaceLineEndings(" ")}");
+            return true;
+        }
+
         await reply("250 2.0.0 OK: queued");
         lock (_gate)
         {
@@ -329,6 +339,11 @@ public sealed class SmtpSink : IAsyncDisposable
         sim.MapPost("/mail/reject", async (HttpContext ctx) =>
         {
             var body = await ReadAsync(ctx);
+            if (Int(body, "code") is { } code and (< 400 or > 599))
+            {
+                return Results.BadRequest(new { error = "code must be a 4xx or 5xx reply" });
+            }
+
             RejectNext(Int(body, "count") ?? 1, Int(body, "code") ?? 451);
             return Results.NoContent();
         });

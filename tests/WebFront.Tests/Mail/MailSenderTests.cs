@@ -19,7 +19,7 @@ public sealed class MailSenderTests
         var received = Assert.Single(h.Sink.Messages);
         Assert.Equal($"<{id}@sajet.mail>", received.MessageId);
         Assert.Equal("Tu servicio vuelve a estar activo", received.Subject);
-        await OnboardingHarnessWait(h, $"id = '{id}' AND status = 'sent'");
+        await WaitForRowsAsync(h, $"id = '{id}' AND status = 'sent'");
         Assert.Equal(3, await h.Db.ScalarAsync<int>($"SELECT attempts FROM mail_outbox WHERE id = '{id}'"));
         Assert.StartsWith("451", await h.Db.ScalarAsync<string>($"SELECT last_error FROM mail_outbox WHERE id = '{id}'"));
     }
@@ -35,7 +35,7 @@ public sealed class MailSenderTests
         await h.WaitForSinkAsync(1);
         var received = Assert.Single(h.Sink.Messages);
         Assert.Equal($"<{id}@sajet.mail>", received.MessageId);
-        await OnboardingHarnessWait(h, $"id = '{id}' AND status = 'sent'");
+        await WaitForRowsAsync(h, $"id = '{id}' AND status = 'sent'");
         Assert.Equal(2, await h.Db.ScalarAsync<int>($"SELECT attempts FROM mail_outbox WHERE id = '{id}'"));
         Assert.Contains("Conexión perdida", await h.Db.ScalarAsync<string>($"SELECT last_error FROM mail_outbox WHERE id = '{id}'"));
     }
@@ -49,7 +49,7 @@ public sealed class MailSenderTests
         await Task.WhenAll(h.StartSiloAsync(batchSize: 4), h.StartSiloAsync(batchSize: 4));
 
         await h.WaitForSinkAsync(ids.Count, 120);
-        await OnboardingHarnessWait(h, "status = 'sent'", ids.Count);
+        await WaitForRowsAsync(h, "status = 'sent'", ids.Count);
         await Task.Delay(500);
         var received = h.Sink.Messages;
         Assert.Equal(ids.Count, received.Count);
@@ -66,6 +66,6 @@ public sealed class MailSenderTests
         Assert.Equal(3, await h.CountAsync("true"));
     }
 
-    private static Task OnboardingHarnessWait(MailHarness h, string where, int count = 1) =>
+    private static Task WaitForRowsAsync(MailHarness h, string where, int count = 1) =>
         Onboarding.OnboardingHarness.WaitAsync(async () => await h.CountAsync(where) >= count, where, 30);
 }
