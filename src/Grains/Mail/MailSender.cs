@@ -102,7 +102,22 @@ public sealed class MailSender(NpgsqlDataSource db, SecretProtector secrets, IOp
             return 0;
         }
 
-        var server = await ServerAsync(ct);
+        SmtpServer server;
+        try
+        {
+            server = await ServerAsync(ct);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A stored password this silo cannot decrypt: every claimed mail keeps the reason, for /admin/logs.
+            foreach (var mail in claimed)
+            {
+                await FailAsync(mail, null, ex);
+            }
+
+            return claimed.Count;
+        }
+
         if (!server.Configured)
         {
             // Handed back with no attempt spent: the mail waits until an operator configures the server.
@@ -173,12 +188,12 @@ public sealed class MailSender(NpgsqlDataSource db, SecretProtector secrets, IOp
         return claimed.Count;
     }
 
-    private async Task FailAsync(ClaimedMail mail, SmtpServer server, Exception ex)
+    private async Task FailAsync(ClaimedMail mail, SmtpServer? server, Exception ex)
     {
         var error = ex switch
         {
             SmtpCommandException c => $"{(int)c.StatusCode} {c.Message}",
-            SmtpProtocolException or ServiceNotConnectedException or IOException => $"Conexión perdida con {server.Host}:{server.Port}: {ex.Message}",
+            SmtpProtocolException or ServiceNotConnectedException or IOException => $"Conexión perdida con {server?.Host}:{server?.Port}: {ex.Message}",
             _ => ex.Message,
         };
         var giveUp = mail.Attempts >= Options.MaxAttempts;
@@ -214,7 +229,7 @@ public sealed class MailSender(NpgsqlDataSource db, SecretProtector secrets, IOp
         {
             password = protectedPassword.Length == 0 ? ""
                 : secrets.Unprotect(protectedPassword, MailSettings.PasswordPurpose)
-                  ?? throw new InvalidOperationException("The stored SMTP password cannot be decrypted (was SAJET_SECRET_KEY changed?)");
+                  ?? throw new InvalidOperationException("La contraseña SMTP guardada no se puede descifrar (¿cambió SAJET_SECRET_KEY?); guárdala de nuevo en Ajustes.");
         }
 
         return new SmtpServer(saved.Host ?? defaults.Host, saved.Port ?? defaults.Port, saved.Tls ?? defaults.Tls, saved.User ?? defaults.User,

@@ -58,6 +58,21 @@ public sealed class MailSenderTests
     }
 
     [Fact]
+    public async Task SendBatch_StoredPasswordUndecryptable_MailKeepsTheReasonAndNothingIsSent()
+    {
+        await using var h = await MailHarness.StartAsync();
+        // Saved under another SAJET_SECRET_KEY than the silo's.
+        var foreign = new Sajet.Persistence.Secrets.SecretProtector("another-secret-key-another-secret-key-0123").Protect("pw", Grains.Interfaces.Mail.MailSettings.PasswordPurpose);
+        await h.Db.ExecAsync($"INSERT INTO settings (key, value) VALUES ('mail.user', '\"envios\"'), ('mail.password_protected', to_jsonb('{foreign}'::text))");
+        var id = Assert.Single(await h.EnqueueAsync("undecryptable", 1));
+        await h.StartSiloAsync();
+
+        await WaitForRowsAsync(h, $"id = '{id}' AND last_error LIKE '%no se puede descifrar%'");
+        Assert.Empty(h.Sink.Messages);
+        Assert.Equal("pending", await h.Db.ScalarAsync<string>($"SELECT status FROM mail_outbox WHERE id = '{id}'"));
+    }
+
+    [Fact]
     public async Task Enqueue_SameCauseTwice_OneMail()
     {
         await using var h = await MailHarness.StartAsync();
