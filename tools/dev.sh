@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole system on simulators for ./sajet dev: the Proxmox, Stripe and Odoo simulators, one Orleans silo
+# Runs the whole system on simulators for ./sajet dev: the Proxmox, Stripe and Odoo simulators, the SMTP sink, one Orleans silo
 # (SAJET_SILOS=3 for three, each on its own ports) and the web front, with the simulator's three Proxmox nodes
 # registered, until Ctrl+C.
 # Expects DATABASE_URL set and the solution built (./sajet dev does both).
@@ -26,6 +26,15 @@ if [[ -z "${STRIPE_SECRET_KEY:-}" ]]; then
   export SIM_STRIPE_WEBHOOK_URL="http://127.0.0.1:$APP_PORT/webhook/stripe"
   # The checkout form redirects to the simulator's hosted page; CSP form-action must allow it.
   export SecurityHeaders__FormActionOrigins__2="http://127.0.0.1:12111"
+fi
+
+# Mail: the SMTP sink unless a server is given (Mail__Host). What an operator saves on the settings page still wins.
+mail_page=""
+if [[ -z "${Mail__Host:-}" ]]; then
+  export SIM_SMTP_PORT="${SIM_SMTP_PORT:-2525}" SIM_MAIL_HTTP_PORT="${SIM_MAIL_HTTP_PORT:-8025}"
+  export Mail__Host=127.0.0.1 Mail__Port="$SIM_SMTP_PORT" Mail__Tls=none
+  export Mail__From="${Mail__From:-Sajet <no-reply@sajet.localhost>}"
+  mail_page="http://127.0.0.1:$SIM_MAIL_HTTP_PORT/"
 fi
 
 # Odoo: every container maps to the Odoo simulator in development.
@@ -74,6 +83,7 @@ cat <<EOF2
         admin:    $APP_URL/login/admin   ($ADMIN_USERNAME / $ADMIN_PASSWORD)
         API docs: $APP_URL/docs
         simulators: Proxmox http://127.0.0.1:8005 (https :8006), Stripe http://127.0.0.1:12111, Odoo http://127.0.0.1:8069
+        mail:     ${mail_page:-$Mail__Host:${Mail__Port:-587} (no sink: a real server was given)}${mail_page:+   (every mail Sajet sends; SMTP on 127.0.0.1:$SIM_SMTP_PORT)}
         silos:    $silos (logs/silo*.log); the Orleans dashboard at $APP_URL/admin/orleans
         Ctrl+C stops everything.
 EOF2

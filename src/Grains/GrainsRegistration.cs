@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Sajet.Grains.Interfaces.Outbox;
+using Sajet.Grains.Mail;
 using Sajet.Grains.Nodes;
 using Sajet.Grains.Outbox;
 using Sajet.Grains.Provisioning;
@@ -44,6 +45,7 @@ public static class GrainsRegistration
         services.AddSingleton<NodePoller>();
         services.AddSajetOutbox();
         services.AddHostedService<OutboxDispatcher>();
+        services.AddSajetMail(configuration);
         return services;
     }
 }

@@ -1,7 +1,8 @@
 // Runs the external-system simulators on loopback, as ./sajet sim and ./sajet dev start them.
-// Usage: Simulators [proxmox] [stripe] [odoo] [--option=value ...]   (no name starts all three); Ctrl+C stops.
+// Usage: Simulators [proxmox] [stripe] [odoo] [mail] [--option=value ...]   (no name starts all four); Ctrl+C stops.
 // Options after the names go to the Proxmox simulator (--http-port= --https-port= --nodes= --seed= --task-scale=).
 using System.Runtime.InteropServices;
+using Sajet.Simulators.Mail;
 using Sajet.Simulators.Odoo;
 using Sajet.Simulators.Proxmox;
 using Sajet.Simulators.Stripe;
@@ -10,7 +11,7 @@ var names = args.TakeWhile(a => !a.StartsWith('-')).ToArray();
 var proxmoxOptions = args.SkipWhile(a => !a.StartsWith('-')).ToArray();
 if (names.Length == 0)
 {
-    names = ["proxmox", "stripe", "odoo"];
+    names = ["proxmox", "stripe", "odoo", "mail"];
 }
 
 using var stop = new CancellationTokenSource();
@@ -27,7 +28,8 @@ try
             "proxmox" => await ProxmoxSimulator.StartFromCommandLineAsync(proxmoxOptions, Console.Out, stop.Token),
             "stripe" => await StripeSimulatorCli.StartAsync(Console.Out, stop.Token),
             "odoo" => await OdooSimulatorCli.StartAsync(Console.Out, stop.Token),
-            _ => throw new ArgumentException($"Unknown simulator '{name}'. Known: proxmox, stripe, odoo."),
+            "mail" => await MailSinkCli.StartAsync(Console.Out, stop.Token),
+            _ => throw new ArgumentException($"Unknown simulator '{name}'. Known: proxmox, stripe, odoo, mail."),
         });
     }
 

@@ -12,6 +12,7 @@ using Sajet.WebFront.Nodes;
 using Sajet.WebFront.Onboarding;
 using Sajet.WebFront.Pages;
 using Sajet.WebFront.Security;
+using Sajet.WebFront.Settings;
 using Sajet.WebFront.Tenants;
 using Sajet.Integrations.Stripe;
 
@@ -30,6 +31,7 @@ builder.Services.AddSajetOutbox();                           // commands to grai
 builder.Services.AddSajetTenantActions();                    // operator actions, answered with their outcome
 builder.Services.AddSajetStripe(builder.Configuration);     // STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
 builder.Services.AddSajetOnboarding();                      // signup → Stripe Checkout
+builder.Services.AddSajetMailSettings(builder.Configuration); // SMTP defaults under the settings page's values
 builder.Services.AddSajetLiveEvents();                      // LISTEN/NOTIFY → Server-Sent Events
 builder.Services.AddNodes(builder.Configuration);            // node registry, metrics, capacity check
 builder.Services.AddSajetHealth();

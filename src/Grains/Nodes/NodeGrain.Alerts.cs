@@ -96,9 +96,11 @@ public sealed partial class NodeGrain
         cmd.Parameters.AddWithValue("kind", kind);
         cmd.Parameters.AddWithValue("message", message);
         cmd.Parameters.AddWithValue("value", (object?)value ?? DBNull.Value);
-        if (await cmd.ExecuteScalarAsync(ct) is not null)
+        if (await cmd.ExecuteScalarAsync(ct) is { } alertId)
         {
             await NotifyAsync(conn, tx, Notification(id, kind, message, "raised"), ct);
+            // In the poll's transaction, named after the alert row: raised once, mailed once.
+            await Mail.MailOutbox.EnqueueToAdminsAsync(conn, tx, Mail.MailOutbox.StableId($"node-alert/{alertId}"), Mail.MailTemplates.NodeAlertMail(id, kind, message), null, ct);
         }
     }
 

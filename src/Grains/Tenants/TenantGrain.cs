@@ -22,6 +22,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.Grains.Interfaces;
+using Sajet.Grains.Mail;
 using Sajet.Grains.Nodes;
 using Sajet.Grains.Placement;
 using Sajet.Grains.Provisioning;
@@ -882,6 +883,13 @@ public sealed class TenantGrain(
         cmd.Parameters.AddWithValue("password", State.OdooPasswordProtected);
         cmd.Parameters.AddWithValue("compensated", State.Compensated);
         await cmd.ExecuteNonQueryAsync();
+
+        // In the transaction that writes the transitions to history: a mail exists exactly when its cause does. A
+        // projection without history (no explicit transaction then) has no transition to mail about.
+        if (transaction is not null && State.PendingHistory.Count > 0)
+        {
+            await TenantMail.EnqueueAsync(connection, transaction, Key, State, State.PendingHistory, Options, CancellationToken.None);
+        }
     }
 
     private string OdooPassword() =>

@@ -72,4 +72,8 @@ public sealed class TenantOptions
 
     /// <summary>While waiting for capacity, the tenant tries again this often even without a capacity event.</summary>
     public TimeSpan WaitingRecheck { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a cancelled customer's data is kept, as the cancellation mail promises.</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan CancelledRetention { get; set; } = TimeSpan.FromDays(30);
 }

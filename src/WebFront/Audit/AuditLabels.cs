@@ -36,6 +36,7 @@ public static class AuditLabels
         ("security.rate_limited", "Límite de peticiones superado"),
         ("stripe.bad_signature", "Firma de Stripe no válida"),
         ("settings.change", "Ajustes modificados"),
+        ("settings.mail.change", "Ajustes de correo modificados"),
         ("plan.change", "Plan modificado"),
         ("node.register", "Nodo registrado"),
         ("node.maintenance", "Mantenimiento de nodo"),
@@ -52,10 +53,19 @@ public static class AuditLabels
         (LogSearch.HistoryNoteKind, "Anotación del historial"),
     ];
 
+    /// <summary>The kinds given to mail rows: their outbox status.</summary>
+    public static readonly IReadOnlyList<(string Kind, string Label)> MailKinds =
+    [
+        ("mail.pending", "Correo pendiente"),
+        ("mail.sent", "Correo enviado"),
+        ("mail.dead", "Correo abandonado"),
+    ];
+
     public static readonly IReadOnlyList<(string Source, string Label)> Sources =
     [
         (LogSearch.AuditSource, "Auditoría de seguridad"),
         (LogSearch.HistorySource, "Historial de clientes"),
+        (LogSearch.MailSource, "Correo"),
     ];
 
     /// <summary>Severities from least to most grave; the filter means "this one or graver".</summary>
@@ -67,7 +77,7 @@ public static class AuditLabels
         ("critical", "Crítica", "Solo críticas"),
     ];
 
-    private static readonly Dictionary<string, string> ByKind = AuditKinds.Concat(HistoryKinds).ToDictionary(k => k.Kind, k => k.Label);
+    private static readonly Dictionary<string, string> ByKind = AuditKinds.Concat(HistoryKinds).Concat(MailKinds).ToDictionary(k => k.Kind, k => k.Label);
 
     /// <summary>Who the system's own actors are; people appear by their login name or e-mail.</summary>
     private static readonly Dictionary<string, string> ByActor = new()
@@ -128,11 +138,25 @@ public static class AuditLabels
         ["pollIntervalSeconds"] = "Intervalo de sondeo (s)",
         ["alertThreshold"] = "Umbral de alerta",
         ["alertClearBelow"] = "Fin de alerta por debajo de",
+        ["status"] = "Estado",
+        ["attempts"] = "Intentos",
+        ["lastError"] = "Último error",
+        ["sentAt"] = "Enviado",
+        ["template"] = "Plantilla",
+        ["passwordChanged"] = "Contraseña cambiada",
+        ["passwordSet"] = "Con contraseña",
+        ["host"] = "Servidor",
+        ["port"] = "Puerto",
+        ["tls"] = "Cifrado",
+        ["user"] = "Usuario",
+        ["from"] = "Remitente",
     };
 
     /// <summary>Stored codes that have a Spanish reading, whatever key holds them.</summary>
     private static readonly Dictionary<string, string> ByValue = new()
     {
+        ["sent"] = "enviado",
+        ["dead"] = "abandonado",
         ["admin"] = "administrador",
         ["tenant"] = "cliente",
         ["unknown_login"] = "usuario desconocido",

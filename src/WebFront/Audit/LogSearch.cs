@@ -29,8 +29,8 @@ public sealed record LogPage(IReadOnlyList<LogEntry> Items, int Total, int Page,
 }
 
 /// <summary>
-/// What operators read in /admin/logs: the security audit trail (audit_log) and the tenants' provisioning history
-/// (grain_events of tenant grains) as one stream, newest first, filtered in SQL.
+/// What operators read in /admin/logs: the security audit trail (audit_log), the tenants' provisioning history
+/// (grain_events of tenant grains) and the mail sent or waiting (mail_outbox) as one stream, newest first, filtered in SQL.
 ///
 /// History rows have neither a kind nor a severity, so they get derived ones: a kind of "history.state" when the
 /// tenant changed state and "history.note" when it did not; a severity of error when the tenant moved to failed,
@@ -45,6 +45,7 @@ public static partial class LogSearch
     public const string HistorySource = "history";
     public const string HistoryStateKind = "history.state";
     public const string HistoryNoteKind = "history.note";
+    public const string MailSource = "mail";
 
     private const string AuditRows = $"""
         SELECT '{AuditSource}'::text AS source, a.id, a.at, a.kind, a.actor, a.ip, a.detail->>'tenant' AS tenant, a.severity,
@@ -64,13 +65,23 @@ public static partial class LogSearch
         WHERE e.grain_type = 'tenant'
         """;
 
-    private const string Entries = $"WITH entries AS ({AuditRows}\nUNION ALL\n{HistoryRows})";
+    // Mail from the outbox (sql/0016): the recipients stand where the actor does, the subject where a reason does, the
+    // Message-Id where a correlation does; a mail given up is an error, one being retried a warning.
+    private const string MailRows = $"""
+        SELECT '{MailSource}'::text, m.seq, m.created_at, 'mail.' || m.status, array_to_string(m.to_addresses, ', '), NULL::text, m.tenant_id,
+               CASE WHEN m.status = 'dead' THEN 'error' WHEN m.status = 'pending' AND m.last_error IS NOT NULL THEN 'warning' ELSE 'info' END,
+               m.subject, NULL::text, NULL::text, m.message_id,
+               jsonb_strip_nulls(jsonb_build_object('status', m.status, 'attempts', m.attempts, 'lastError', m.last_error, 'sentAt', m.sent_at, 'template', m.template))
+        FROM mail_outbox m
+        """;
+
+    private const string Entries = $"WITH entries AS ({AuditRows}\nUNION ALL\n{HistoryRows}\nUNION ALL\n{MailRows})";
 
     // Each side keeps its own ORDER BY: PostgreSQL then merges the two time indexes for a page instead of sorting
     // every history row (a UNION ALL member with a WHERE of its own otherwise loses its index order). A count needs
     // no order, and reads faster without it.
     private const string OrderedEntries =
-        $"WITH entries AS (({AuditRows} ORDER BY a.at DESC, a.id DESC)\nUNION ALL\n({HistoryRows} ORDER BY e.at DESC, e.id DESC))";
+        $"WITH entries AS (({AuditRows} ORDER BY a.at DESC, a.id DESC)\nUNION ALL\n({HistoryRows} ORDER BY e.at DESC, e.id DESC)\nUNION ALL\n({MailRows} ORDER BY m.created_at DESC, m.seq DESC))";
 
     // A tenant is found by its id or by its subdomain, which is what operators know it by.
     private const string Where = """
@@ -111,7 +122,7 @@ public static partial class LogSearch
         var source = Given(request.Source);
         if (source is not null && AuditLabels.Sources.All(s => s.Source != source))
         {
-            errors["source"] = [$"El origen «{source}» no existe; se muestran los dos registros."];
+            errors["source"] = [$"El origen «{source}» no existe; se muestran todos los registros."];
             source = null;
         }
 

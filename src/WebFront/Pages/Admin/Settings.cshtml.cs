@@ -4,9 +4,12 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.Grains.Interfaces;
+using Sajet.Grains.Interfaces.Mail;
 using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Grains.Placement;
+using Sajet.Integrations.Mail;
 using Sajet.Integrations.Stripe;
+using Sajet.Persistence.Secrets;
 using Sajet.WebFront.Audit;
 using Sajet.WebFront.Auth;
 using Sajet.WebFront.Pages.Shared;
@@ -18,9 +21,11 @@ namespace Sajet.WebFront.Pages.Admin;
 /// <summary>
 /// The operator's own 2FA, and the settings grains read: plans (price, active, resources), placement and alert
 /// thresholds, poll interval, placement strategy, the shared container's size and slots; the Stripe mode is shown, the
-/// key never. Every change is validated in Spanish, stored in one transaction and audited.
+/// key never; the SMTP server mail goes through, whose password is stored encrypted and never shown back. Every change is
+/// validated in Spanish, stored in one transaction and audited.
 /// </summary>
-public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, AuditLog audit, IOptions<StripeOptions> stripe, GrainOutbox grains)
+public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, AuditLog audit, IOptions<StripeOptions> stripe, GrainOutbox grains,
+    IOptions<MailOptions> mailDefaults, SecretProtector secrets)
     : TwoFactorPageModel(db, twoFactor, audit)
 {
     private const string AllPlansSql = """
@@ -59,8 +64,26 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
         public bool ApplyToExisting { get; set; }
     }
 
+    public sealed class MailInput
+    {
+        public string? Host { get; set; }
+        public string? Port { get; set; }
+        public string? Tls { get; set; }
+        public string? User { get; set; }
+
+        /// <summary>Only ever posted, never rendered: the input is always empty on the page.</summary>
+        public string? Password { get; set; }
+        public bool ClearPassword { get; set; }
+        public string? From { get; set; }
+    }
+
     [BindProperty]
     public SettingsInput Input { get; set; } = new();
+
+    [BindProperty]
+    public MailInput Mail { get; set; } = new();
+
+    public MailServerView CurrentMail { get; private set; } = MailServerView.Of(new MailSettings(null, null, null, null, null, null), new MailOptions());
 
     [BindProperty]
     public SharedInput Shared { get; set; } = new();
@@ -174,6 +197,44 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
         return RedirectToPage();
     }
 
+    /// <summary>The SMTP server; a blank password keeps the stored one, which is encrypted like the Proxmox tokens.</summary>
+    public async Task<IActionResult> OnPostMailAsync(CancellationToken ct)
+    {
+        await LoadAsync(ct);
+        var parsed = MailSettingsInput.Parse(Mail.Host, Mail.Port, Mail.Tls, Mail.User, Mail.Password, Mail.ClearPassword, Mail.From, Errors);
+        if (parsed is not { } valid)
+        {
+            Failed = "mail";
+            return Page();
+        }
+
+        var (settings, newPassword) = valid;
+
+        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Read under the transaction: the audit's "before" is what this save replaces.
+        var saved = await MailSettings.ReadAsync(conn, tx, ct);
+        var before = MailServerView.Of(saved, mailDefaults.Value);
+        var stored = settings with
+        {
+            PasswordProtected = newPassword switch
+            {
+                null => saved.PasswordProtected,
+                "" => "",
+                _ => secrets.Protect(newPassword, MailSettings.PasswordPurpose),
+            },
+        };
+        await stored.WriteAsync(conn, tx, ct);
+        await tx.CommitAsync(ct);
+        var after = MailServerView.Of(stored, mailDefaults.Value);
+        await Audit.WriteAsync(HttpContext, "settings.mail.change", new { before = before.Audited, after = after.Audited, passwordChanged = newPassword is not null },
+            AuditSeverity.Warning);
+        TempData[TenantActionForms.FlashKey] = after.Host.Length == 0
+            ? "Correo guardado, sin servidor: los correos esperan en la cola hasta que indiques uno."
+            : $"Correo guardado: se envía por {after.Host}:{after.Port.ToString(CultureInfo.InvariantCulture)} desde {after.From}.";
+        return RedirectToPage();
+    }
+
     private static string SlotCount(int slots) => $"{Es.Number((decimal)slots)} {(slots == 1 ? "plaza" : "plazas")}";
 
     public async Task<IActionResult> OnPostPlanAsync(string? id, string? price, string? cores, string? memoryMb, string? diskGb, bool active, CancellationToken ct)
@@ -232,5 +293,6 @@ public sealed class SettingsModel(NpgsqlDataSource db, TwoFactor twoFactor, Audi
         CurrentShared = await SharedContainerSize.ReadAsync(conn, null, SharedContainerSize.Default, ct);
         SharedContainers = await SharedSlots.ReadLiveAsync(conn, null, ct);
         AllPlans = [.. await conn.QueryAsync<PlanRow>(new CommandDefinition(AllPlansSql, cancellationToken: ct))];
+        CurrentMail = MailServerView.Of(await MailSettings.ReadAsync(conn, null, ct), mailDefaults.Value);
     }
 }
