@@ -490,7 +490,7 @@ public sealed partial class NodeGrain(
     // A reservation another node took over (its container moved) is that node's row now, so it is left alone here.
     private const string ProjectSql = """
         UPDATE nodes SET health = @health, reserved_cores = @cores, reserved_memory_mb = @memory, reserved_disk_gb = @disk,
-            reserved_containers = cardinality(@keys), updated_at = now()
+            reserved_containers = @count, updated_at = now()
         WHERE id = @id;
         INSERT INTO reservations (key, node_id, cores, memory_mb, disk_gb, created_at)
         SELECT k, @id, c, m, d, a FROM unnest(@keys, @rcores, @rmemory, @rdisk, @rat) AS u(k, c, m, d, a)
@@ -499,8 +499,15 @@ public sealed partial class NodeGrain(
             disk_gb = EXCLUDED.disk_gb, created_at = EXCLUDED.created_at, released_at = NULL
         WHERE (reservations.node_id, reservations.cores, reservations.memory_mb, reservations.disk_gb, reservations.released_at)
             IS DISTINCT FROM (EXCLUDED.node_id, EXCLUDED.cores, EXCLUDED.memory_mb, EXCLUDED.disk_gb, NULL::timestamptz);
-        UPDATE reservations SET released_at = now() WHERE node_id = @id AND released_at IS NULL AND NOT (key = ANY(@keys));
+        UPDATE reservations SET released_at = now()
+        WHERE node_id = @id AND released_at IS NULL AND (CASE WHEN @full THEN NOT (key = ANY(@live)) ELSE key = ANY(@gone) END);
         """;
+
+    // What the last committed projection wrote, so the next one sends only the reservations that changed: a placement
+    // changes one key, and rewriting a node's fifty rows each time cost more than the state write. Null after activation
+    // and while a projection's outcome is unknown: the next one then writes every row, as the first one always does.
+    private Dictionary<string, (int Cores, int MemoryMb, int DiskGb, DateTimeOffset At)>? _projected;
+    private Dictionary<string, (int Cores, int MemoryMb, int DiskGb, DateTimeOffset At)>? _projecting;
 
     /// <summary>
     /// The grain's read models, written with its history after the state write (so a page never shows a health the
@@ -510,19 +517,35 @@ public sealed partial class NodeGrain(
     protected override async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction)
     {
         var live = Live(null);
-        var reservations = State.Reservations.ToList();
+        var now = State.Reservations.ToDictionary(r => r.Key, r => (r.Value.Cores, r.Value.MemoryMb, r.Value.DiskGb, r.Value.At), StringComparer.Ordinal);
+        var before = _projected;
+        _projected = null;
+        var changed = before is null ? [.. now] : now.Where(r => !before.TryGetValue(r.Key, out var was) || was != r.Value).ToList();
+        var gone = before is null ? [] : before.Keys.Where(k => !now.ContainsKey(k)).ToArray();
+
         await using var cmd = new NpgsqlCommand(ProjectSql, connection, transaction);
         cmd.Parameters.AddWithValue("id", Key);
         cmd.Parameters.AddWithValue("health", State.Health);
         cmd.Parameters.AddWithValue("cores", live.ReservedCores);
         cmd.Parameters.AddWithValue("memory", live.ReservedMemoryMb);
         cmd.Parameters.AddWithValue("disk", live.ReservedDiskGb);
-        cmd.Parameters.AddWithValue("keys", reservations.Select(r => r.Key).ToArray());
-        cmd.Parameters.AddWithValue("rcores", reservations.Select(r => r.Value.Cores).ToArray());
-        cmd.Parameters.AddWithValue("rmemory", reservations.Select(r => r.Value.MemoryMb).ToArray());
-        cmd.Parameters.AddWithValue("rdisk", reservations.Select(r => r.Value.DiskGb).ToArray());
-        cmd.Parameters.AddWithValue("rat", reservations.Select(r => r.Value.At).ToArray());
+        cmd.Parameters.AddWithValue("count", now.Count);
+        cmd.Parameters.AddWithValue("keys", changed.Select(r => r.Key).ToArray());
+        cmd.Parameters.AddWithValue("rcores", changed.Select(r => r.Value.Cores).ToArray());
+        cmd.Parameters.AddWithValue("rmemory", changed.Select(r => r.Value.MemoryMb).ToArray());
+        cmd.Parameters.AddWithValue("rdisk", changed.Select(r => r.Value.DiskGb).ToArray());
+        cmd.Parameters.AddWithValue("rat", changed.Select(r => r.Value.At).ToArray());
+        cmd.Parameters.AddWithValue("full", before is null);
+        cmd.Parameters.AddWithValue("live", before is null ? now.Keys.ToArray() : []);
+        cmd.Parameters.AddWithValue("gone", gone);
         await cmd.ExecuteNonQueryAsync();
+        _projecting = now;
+    }
+
+    protected override void Projected()
+    {
+        _projected = _projecting;
+        _projecting = null;
     }
 
     private const string ImportSql = "SELECT key, cores, memory_mb, disk_gb, created_at FROM reservations WHERE node_id = @id AND released_at IS NULL";

@@ -234,6 +234,11 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
     /// </summary>
     protected virtual Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction) => Task.CompletedTask;
 
+    /// <summary>Told once what <see cref="ProjectAsync(NpgsqlConnection, NpgsqlTransaction?)"/> wrote is committed.</summary>
+    protected virtual void Projected()
+    {
+    }
+
     /// <summary>A reminder of the grain's own (not the workflow's wake-up) ticked.</summary>
     protected virtual Task OnReminderAsync(string reminderName) => Task.CompletedTask;
 
@@ -348,6 +353,7 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
             // The common turn (a reservation, a poll's figures): the read model alone, one round trip instead of three.
             await ProjectAsync(conn, null);
             State.ProjectionPending = false;
+            Projected();
             return;
         }
 
@@ -381,6 +387,7 @@ public abstract class WorkflowGrain<TState> : Grain, IRemindable
         }
 
         await tx.CommitAsync();
+        Projected();
 
         // Cleared in memory only; the next write stores the cleared list (projecting again before then is harmless).
         State.PendingHistory.Clear();
