@@ -25,6 +25,7 @@ public static class MailTemplates
     public const string AdminWaiting = "admin.waiting-for-capacity";
     public const string AdminNodeAlert = "admin.node-alert";
     public const string AdminProvisioningFailed = "admin.provisioning-failed";
+    public const string PasswordReset = "account.password-reset";
 
     // Accented letters stay as they are (the body is UTF-8); markup characters are encoded.
     private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
@@ -73,6 +74,16 @@ public static class MailTemplates
         [
             P("Tu plan ha pasado de ", Value(Es.Title(fromPlan)), " a ", Value(Es.Title(toPlan)), "."),
             P("El nuevo precio se aplica desde la próxima factura."),
+        ]);
+
+    public static MailContent PasswordResetMail(string link, int validMinutes) => Build(PasswordReset,
+        "Restablece tu contraseña de Sajet",
+        "Hola:",
+        [
+            P("Alguien (esperamos que tú) ha pedido restablecer la contraseña de tu cuenta de Sajet."),
+            P("Para elegir una contraseña nueva abre este enlace: ", Link(link)),
+            P(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"El enlace sirve una sola vez y caduca en {validMinutes} minutos. Al usarlo se cerrarán todas tus sesiones abiertas.")),
+            P("Si no lo has pedido tú, ignora este correo: tu contraseña no cambia."),
         ]);
 
     public static MailContent CancelledMail(string company, DateTimeOffset keptUntil) => Build(Cancelled,

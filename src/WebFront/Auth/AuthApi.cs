@@ -20,6 +20,10 @@ public static class AuthApi
 
     public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword);
 
+    public sealed record PasswordForgotRequest(string? Email);
+
+    public sealed record PasswordResetRequest(string? Token, string? NewPassword);
+
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/auth").WithTags("Autenticación").RequireRateLimiting(RateLimitPolicies.Auth);
@@ -31,6 +35,12 @@ public static class AuthApi
 
         group.MapPost("/password", ChangePasswordAsync).RequireAuthorization()
             .WithSummary("Cambia la contraseña con la actual: cierra las demás sesiones de la cuenta; la sesión que la cambia sigue abierta.");
+
+        // Under the login limit too: each request can send a mail.
+        group.MapPost("/password/forgot", ForgotPasswordAsync).RequireRateLimiting(RateLimitPolicies.Login)
+            .WithSummary("Envía por correo un enlace de un solo uso (60 minutos) para elegir una contraseña nueva; la respuesta no dice si la dirección tiene cuenta.");
+        group.MapPost("/password/reset", ResetPasswordAsync)
+            .WithSummary("Elige una contraseña nueva con el enlace del correo: lo gasta y cierra todas las sesiones de la cuenta.");
 
         var twoFactor = group.MapGroup("/2fa").RequireAuthorization();
         twoFactor.MapPost("/setup", SetupAsync).WithSummary("Prepara la verificación en dos pasos: crea una semilla TOTP pendiente y devuelve su URI otpauth y su código QR.");
@@ -138,6 +148,25 @@ public static class AuthApi
 
     private static async Task<Results<NoContent, ValidationProblem>> ChangePasswordAsync(PasswordChangeRequest body, HttpContext http, PasswordChange passwords, CancellationToken ct) =>
         await passwords.ChangeAsync(http, body.CurrentPassword, body.NewPassword, ct) is { } errors
+            ? TypedResults.ValidationProblem(errors, title: "No se pudo cambiar la contraseña.")
+            : TypedResults.NoContent();
+
+    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> ForgotPasswordAsync(HttpContext http, PasswordForgotRequest body, PasswordReset resets, CancellationToken ct)
+    {
+        if (body.Email is not { Length: > 0 and <= 254 } email || !email.Contains('@', StringComparison.Ordinal))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["email"] = ["Escribe la dirección de correo de tu cuenta."] },
+                title: "No se pudo enviar el enlace.");
+        }
+
+        return await resets.RequestAsync(http, email, ct)
+            ? TypedResults.Accepted((string?)null)
+            : TypedResults.Problem("No se pudo enviar el correo ahora mismo. Inténtalo de nuevo en unos minutos.", statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Correo no disponible");
+    }
+
+    private static async Task<Results<NoContent, ValidationProblem>> ResetPasswordAsync(HttpContext http, PasswordResetRequest body, PasswordReset resets, CancellationToken ct) =>
+        await resets.ResetAsync(http, body.Token, body.NewPassword, ct) is { } errors
             ? TypedResults.ValidationProblem(errors, title: "No se pudo cambiar la contraseña.")
             : TypedResults.NoContent();
 

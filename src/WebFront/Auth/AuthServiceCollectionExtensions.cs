@@ -33,6 +33,7 @@ public static class AuthServiceCollectionExtensions
         services.AddSingleton<TwoFactor>();
         services.AddSingleton<LoginService>();
         services.AddSingleton<PasswordChange>();
+        services.AddSingleton<PasswordReset>();
 
         services.AddAuthentication(AccessTokenAuthentication.SchemeName).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(AccessTokenAuthentication.SchemeName)
