@@ -120,6 +120,31 @@ public sealed class SeveralWebFrontsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WrongCurrentPasswords_CountLikeFailedSignIns_OnEveryInstance()
+    {
+        await using var first = new SajetWebFactory(_db.Db);
+        await using var second = new SajetWebFactory(_db.Db);
+        var (email, _) = await first.CreateTenantUserAsync();
+        var owner = first.Client();
+        Assert.Equal(HttpStatusCode.OK, (await owner.LoginAsync(email, "tenant-password-1", "tenant")).StatusCode);
+
+        // A session (perhaps stolen) guessing the password through the change form is held back like a sign-in.
+        for (var i = 0; i < 5; i++)
+        {
+            var wrong = await owner.PostAsJsonAsync("/api/auth/password", new { currentPassword = $"guess-number-{i}", newPassword = "a-new-password-2" });
+            Assert.Equal(Sajet.WebFront.Auth.PasswordChange.WrongCurrentText, (await wrong.JsonAsync()).GetProperty("errors").GetProperty("currentPassword")[0].GetString());
+        }
+
+        var right = await owner.PostAsJsonAsync("/api/auth/password", new { currentPassword = "tenant-password-1", newPassword = "a-new-password-2" });
+        Assert.Equal(HttpStatusCode.BadRequest, right.StatusCode);
+        Assert.Equal(Sajet.WebFront.Auth.PasswordChange.ThrottledText, (await right.JsonAsync()).GetProperty("errors").GetProperty("currentPassword")[0].GetString());
+
+        // The counts are the sign-in's, in PostgreSQL: signing in to that account is held back too, on the other instance.
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await second.Client().LoginAsync(email, "tenant-password-1", "tenant")).StatusCode);
+        Assert.Equal(0, await _db.Db.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE kind = 'auth.password_changed'"));
+    }
+
+    [Fact]
     public async Task PasswordChangeOnOneInstance_EndsTheOtherSessionsOnBoth_KeepsTheCurrentOne()
     {
         await using var first = new SajetWebFactory(_db.Db);

@@ -1,5 +1,6 @@
 using Npgsql;
 using Sajet.WebFront.Audit;
+using Sajet.WebFront.Security;
 
 namespace Sajet.WebFront.Auth;
 
@@ -8,9 +9,10 @@ namespace Sajet.WebFront.Auth;
 /// the account commit in one transaction: whoever learnt the old password and signed in with it is out on every web
 /// front at once. The session that made the change keeps working (its tokens are not re-issued).
 /// </summary>
-public sealed class PasswordChange(NpgsqlDataSource db, AuditLog audit)
+public sealed class PasswordChange(NpgsqlDataSource db, AuditLog audit, LoginThrottle throttle)
 {
     public const string WrongCurrentText = "La contraseña actual no es correcta.";
+    public const string ThrottledText = "Demasiados intentos fallidos con esta cuenta: espera un minuto antes de volver a intentarlo.";
 
     /// <summary>Null when the password was changed; otherwise the Spanish reasons, per field.</summary>
     public async Task<Dictionary<string, string[]>?> ChangeAsync(HttpContext http, string? currentPassword, string? newPassword, CancellationToken ct = default)
@@ -37,8 +39,19 @@ public sealed class PasswordChange(NpgsqlDataSource db, AuditLog audit)
 
         await using var conn = await db.OpenConnectionAsync(ct);
         var user = SajetClaims.UserIdOf(http.User) is { } id ? await Users.FindByIdAsync(conn, id, ct) : null;
+        // A wrong current password is a password guess like a failed sign-in (a stolen session trying to take the
+        // account over), so it counts against, and is held back by, the same per-IP and per-account limits.
+        var ip = RateLimitPolicies.ClientIp(http);
+        var account = Users.NormalizeLogin(user?.Email ?? "");
+        if (await throttle.BlockedAsync(ip, account, ct) is not null)
+        {
+            await audit.WriteAsync(http, "auth.password_change_failed", new { userId = user?.Id, reason = "throttled" }, AuditSeverity.Warning);
+            return new() { ["currentPassword"] = [ThrottledText] };
+        }
+
         if (user is null || !await Users.VerifyPasswordAsync(conn, user, currentPassword!, ct))
         {
+            await throttle.RecordFailureAsync(ip, account, CancellationToken.None); // counted even if the client hangs up
             await audit.WriteAsync(http, "auth.password_change_failed", new { userId = user?.Id }, AuditSeverity.Warning);
             return new() { ["currentPassword"] = [WrongCurrentText] };
         }
