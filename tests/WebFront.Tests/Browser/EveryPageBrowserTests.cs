@@ -160,8 +160,12 @@ public sealed class EveryPageBrowserTests(ChromiumFixture chromium) : IClassFixt
             var href = await link.GetAttributeAsync("href");
             try
             {
-                await link.TapAsync(new LocatorTapOptions { Timeout = 5000 });
-                await page.WaitForURLAsync(baseUrl + href, new PageWaitForURLOptions { Timeout = 5000 });
+                // Generous deadlines: they guard against a hang on a loaded 2-core CI machine (a 5 s one timed out once
+                // there), not against slowness. A hidden, off-screen or covered entry never becomes tappable, so it
+                // still fails, only later.
+                await link.TapAsync(new LocatorTapOptions { Timeout = 30_000 });
+                await page.WaitForURLAsync(baseUrl + href, new PageWaitForURLOptions { Timeout = 30_000 });
+                await page.WaitForLoadStateAsync(LoadState.Load);
                 var box = await page.GetByTestId("admin-nav").GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).BoundingBoxAsync();
                 if (box is null || box.X < 0 || box.X + box.Width > page.ViewportSize!.Width + 0.5)
                 {
