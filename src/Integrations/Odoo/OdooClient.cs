@@ -124,6 +124,15 @@ public sealed partial class OdooClient
         return result.GetValueKind() == JsonValueKind.Number ? result.GetValue<int>() : null;
     }
 
+    /// <summary>
+    /// Sets the password of user <paramref name="uid"/> with that user's own credentials (object.execute_kw, res.users
+    /// write): an administrator may write its own password. Throws <see cref="OdooException"/> (AccessDenied) when the
+    /// current password is wrong.
+    /// </summary>
+    public async Task SetOwnPasswordAsync(string database, int uid, string currentPassword, string newPassword, CancellationToken ct = default) =>
+        await CallAsync("object", "execute_kw",
+            [database, uid, currentPassword, "res.users", "write", new JsonArray(new JsonArray(uid), new JsonObject { ["password"] = newPassword })], ct);
+
     public async Task<OdooVersion> VersionAsync(CancellationToken ct = default)
     {
         var result = (await CallAsync("common", "version", [], ct, read: true)).AsObject();

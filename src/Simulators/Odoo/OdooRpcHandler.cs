@@ -141,6 +141,7 @@ internal sealed class OdooRpcHandler(OdooSimulatorState state, OdooSimulatorOpti
         {
             "db" => await DbAsync(method, args, ct),
             "common" => Common(method, args),
+            "object" => Object(method, args),
             _ => throw new OdooFault("builtins.NameError", $"Service {service} not found"),
         };
     }
@@ -332,6 +333,61 @@ internal sealed class OdooRpcHandler(OdooSimulatorState state, OdooSimulatorOpti
 
             default:
                 throw new OdooFault("builtins.KeyError", $"Method not found: {method}");
+        }
+    }
+
+    // odoo/service/model.py: dispatch checks (db, uid, password) with security.check before anything else, then runs
+    // execute_kw(db, uid, model, method, args, kwargs). Only what Sajet calls is modelled: the administrator (uid 2,
+    // base.user_admin) writing its own password on res.users.
+    private JsonNode? Object(string method, JsonArray args)
+    {
+        if (method is not ("execute_kw" or "execute"))
+        {
+            throw new OdooFault("builtins.NameError", $"Method not available {method}");
+        }
+
+        var a = Bind(args, "execute_kw", ["db", "uid", "passwd", "obj", "method"], 2);
+        var db = RequireString(a[0], "db");
+        lock (state.Gate)
+        {
+            var uid = a[1]?.GetValueKind() == JsonValueKind.Number ? a[1]!.GetValue<int>() : -1;
+            if (!state.Databases.TryGetValue(db, out var database) || database.InitFailed || uid != 2
+                || a[2]?.GetValueKind() != JsonValueKind.String || a[2]!.GetValue<string>() != database.Password)
+            {
+                throw OdooFault.AccessDenied();
+            }
+
+            var model = RequireString(a[3], "obj");
+            var call = RequireString(a[4], "method");
+            if (model != "res.users")
+            {
+                throw new OdooFault("builtins.KeyError", model);
+            }
+
+            if (call != "write")
+            {
+                throw new OdooFault("builtins.AttributeError", $"The method '{call}' does not exist on the model '{model}'");
+            }
+
+            var callArgs = a[5] as JsonArray ?? [];
+            var ids = callArgs.Count > 0 ? callArgs[0] as JsonArray : null;
+            var values = callArgs.Count > 1 ? callArgs[1] as JsonObject : null;
+            if (ids is null || values is null)
+            {
+                throw OdooFault.TypeError("BaseModel.write() missing 1 required positional argument: 'vals'");
+            }
+
+            if (ids.Any(i => i?.GetValueKind() != JsonValueKind.Number || i.GetValue<int>() != 2))
+            {
+                throw new OdooFault("odoo.exceptions.MissingError", "Record does not exist or has been deleted.");
+            }
+
+            if (values["password"] is { } password && password.GetValueKind() == JsonValueKind.String)
+            {
+                state.Databases[db] = database with { Password = password.GetValue<string>() };
+            }
+
+            return true;
         }
     }
 

@@ -51,6 +51,21 @@ public sealed class OdooClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SetOwnPassword_ThroughTheObjectService_OldOneStopsWorking_WrongCurrentRefused()
+    {
+        await _client.CreateDatabaseAsync(Acme());
+
+        // res.users.write on the administrator's own record, as the user, the way Odoo's preferences dialog does it.
+        await _client.SetOwnPasswordAsync("acme", 2, "Initial-Admin-Pw", "Chosen-By-The-Customer");
+        Assert.Equal(2, await _client.AuthenticateAsync("acme", "owner@acme.test", "Chosen-By-The-Customer"));
+        Assert.Null(await _client.AuthenticateAsync("acme", "owner@acme.test", "Initial-Admin-Pw"));
+
+        var ex = await Assert.ThrowsAsync<OdooException>(() => _client.SetOwnPasswordAsync("acme", 2, "Initial-Admin-Pw", "Another"));
+        Assert.True(ex.IsAccessDenied);
+        Assert.Equal(2, await _client.AuthenticateAsync("acme", "owner@acme.test", "Chosen-By-The-Customer"));
+    }
+
+    [Fact]
     public async Task CreateDatabase_NameTaken_ThrowsDatabaseExists()
     {
         await _client.CreateDatabaseAsync(Acme());
