@@ -60,6 +60,10 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("resume")]
     Task<TenantActionResult> ResumeAsync(Guid commandId, ResumeTenant command);
 
+    /// <summary>The customer chose a password by a mail link: the Odoo administrator gets it too (applied by a reminder, retried).</summary>
+    [Alias("set-odoo-password")]
+    Task SetOdooPasswordAsync(Guid commandId, SetOdooPassword command);
+
     /// <summary>Called by the capacity queue: places the tenant if it is still waiting; true when it left the queue.</summary>
     [Alias("retry-placement")]
     Task<bool> RetryPlacementIfWaitingAsync(string reason);
@@ -126,6 +130,14 @@ public sealed record SuspendTenant([property: Id(0)] string Actor);
 
 [GenerateSerializer, Immutable, Alias("sajet.ResumeTenant")]
 public sealed record ResumeTenant([property: Id(0)] string Actor);
+
+/// <summary>A new password for the tenant's Odoo administrator, protected for <see cref="Purpose"/> (it travels through the outbox table).</summary>
+[GenerateSerializer, Immutable, Alias("sajet.SetOdooPassword")]
+public sealed record SetOdooPassword([property: Id(0)] string PasswordProtected, [property: Id(1)] string Actor)
+{
+    /// <summary>The purpose a tenant's Odoo administrator password is protected for, wherever it is stored or sent.</summary>
+    public const string Purpose = "odoo-admin";
+}
 
 public static class ResolveActions
 {

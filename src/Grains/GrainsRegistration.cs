@@ -32,7 +32,10 @@ public static class GrainsRegistration
             c => c.Options = $"{c.Options} -c idle_in_transaction_session_timeout=10s -c lock_timeout=10s".Trim()));
         services.AddOptions<WorkflowOptions>().Bind(configuration.GetSection(WorkflowOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.Section));
-        services.AddOptions<TenantOptions>().Bind(configuration.GetSection(TenantOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TenantOptions>().Bind(configuration.GetSection(TenantOptions.Section))
+            // One name for the public address across the web front and the silos, kept from the system Sajet replaces.
+            .PostConfigure(o => o.AppUrl = configuration["APP_URL"] is { Length: > 0 } url ? url : o.AppUrl)
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ProxmoxOptions>().Bind(configuration.GetSection(ProxmoxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSajetStripe(configuration);
         services.AddSingleton<StripeBillingActivities>();

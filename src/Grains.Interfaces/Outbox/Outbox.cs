@@ -27,6 +27,8 @@ public sealed record OutboxCommand(Guid Id, string GrainType, string GrainKey, s
 
     public static OutboxCommand Resume(string tenantId, ResumeTenant m) => Create(GrainTypes.Tenant, tenantId, OutboxKinds.TenantResume, m);
 
+    public static OutboxCommand SetOdooPassword(string tenantId, SetOdooPassword m) => Create(GrainTypes.Tenant, tenantId, OutboxKinds.TenantSetOdooPassword, m);
+
     public static OutboxCommand NodeRegistered(string nodeId) => Create(GrainTypes.Node, nodeId, OutboxKinds.NodeRegistered, new { });
 
     public static OutboxCommand NodeChanged(string nodeId) => Create(GrainTypes.Node, nodeId, OutboxKinds.NodeChanged, new { });
@@ -60,6 +62,7 @@ public static class OutboxKinds
     public const string TenantResolve = "tenant.resolve";
     public const string TenantSuspend = "tenant.suspend";
     public const string TenantResume = "tenant.resume";
+    public const string TenantSetOdooPassword = "tenant.set-odoo-password";
     public const string NodeRegistered = "node.registered";
     public const string NodeChanged = "node.changed";
     public const string NodeRemoved = "node.removed";

@@ -33,14 +33,20 @@ public static class MailTemplates
     private static readonly string[] Months =
         ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"];
 
-    public static MailContent WelcomeMail(string company, string url, string login) => Build(Welcome,
+    public static MailContent WelcomeMail(string company, string url, string login, string setPasswordLink, TimeSpan linkLifetime) => Build(Welcome,
         $"Tu Odoo ya está listo: {url}",
         $"Hola, {company}:",
         [
             P("Tu Odoo ya está en marcha en ", Link(url), "."),
-            P("Entra con el usuario ", Value(login), " y la contraseña que viste al terminar el alta."),
+            P("Para entrar, elige tu contraseña con este enlace: ", Link(setPasswordLink)),
+            P("Tu usuario es ", Value(login), ". La misma contraseña sirve para el administrador de tu Odoo y para tu portal de cliente."),
+            P($"El enlace sirve una sola vez y caduca {Within(linkLifetime)}. Si caduca, pide otro desde «¿Olvidaste tu contraseña?» en el portal de cliente."),
             P("Gracias por confiar en nosotros."),
         ]);
+
+    private static string Within(TimeSpan t) => t.TotalDays >= 1 && t.TotalDays == Math.Floor(t.TotalDays)
+        ? t.TotalDays == 1 ? "en un día" : string.Create(CultureInfo.InvariantCulture, $"en {t.TotalDays:0} días")
+        : t.TotalHours <= 1 ? "en una hora" : string.Create(CultureInfo.InvariantCulture, $"en {Math.Ceiling(t.TotalHours):0} horas");
 
     public static MailContent PaymentFailedMail(string company, string? url) => Build(PaymentFailed,
         "No hemos podido cobrar tu suscripción",

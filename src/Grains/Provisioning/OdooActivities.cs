@@ -27,6 +27,18 @@ public enum OdooDatabaseOutcome
     CreatedBrokenDropped,
 }
 
+/// <summary>What <see cref="OdooActivities.SetAdminPasswordAsync"/> found or did.</summary>
+public enum OdooPasswordOutcome
+{
+    Changed,
+
+    /// <summary>The new password already signs in: an earlier attempt set it before its result was recorded.</summary>
+    AlreadySet,
+
+    /// <summary>Neither the stored nor the new password signs in: someone changed it from inside Odoo.</summary>
+    Refused,
+}
+
 /// <summary>What <see cref="OdooActivities.DropDatabaseAsync"/> found.</summary>
 public enum OdooDropOutcome
 {
@@ -96,6 +108,27 @@ public sealed class OdooActivities(IHttpClientFactory http, IOptions<TenantOptio
     /// <summary>True when the administrator of <paramref name="database"/> can sign in.</summary>
     public async Task<bool> VerifyLoginAsync(OdooInstance at, string database, string login, string password, CancellationToken ct) =>
         await Client(at).AuthenticateAsync(database, login, password, ct) is not null;
+
+    /// <summary>Gives the administrator of <paramref name="database"/> <paramref name="newPassword"/>, signing in with <paramref name="currentPassword"/>.</summary>
+    public async Task<OdooPasswordOutcome> SetAdminPasswordAsync(OdooInstance at, string database, string login, string currentPassword, string newPassword, CancellationToken ct)
+    {
+        var odoo = Client(at);
+        // New first: a retry after a crash between Odoo's write and the grain's checkpoint finds the work done.
+        if (await odoo.AuthenticateAsync(database, login, newPassword, ct) is not null)
+        {
+            return OdooPasswordOutcome.AlreadySet;
+        }
+
+        if (await odoo.AuthenticateAsync(database, login, currentPassword, ct) is not { } uid)
+        {
+            return OdooPasswordOutcome.Refused;
+        }
+
+        await odoo.SetOwnPasswordAsync(database, uid, currentPassword, newPassword, ct);
+        return await odoo.AuthenticateAsync(database, login, newPassword, ct) is not null
+            ? OdooPasswordOutcome.Changed
+            : throw new InvalidOperationException($"Odoo accepted the new administrator password of {database} but does not sign in with it");
+    }
 
     /// <summary>Removes <paramref name="database"/> if it is there.</summary>
     public async Task<OdooDropOutcome> DropDatabaseAsync(OdooInstance at, string database, CancellationToken ct)

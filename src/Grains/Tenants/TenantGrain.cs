@@ -17,7 +17,8 @@
 // event order never matters; /success polls at most once per CheckoutRecheckInterval); "reconcile" re-reads a pending
 // checkout at growing intervals so a missed webhook cannot strand a payer; "compensate" removes what a failed attempt
 // left; "refund" refunds on admin cancel; "release-subdomain" frees an abandoned name; "waiting-check" retries
-// placement while waiting.
+// placement while waiting; "odoo-password" gives the Odoo administrator the password the customer chose by a mail link
+// (kept pending until the tenant is active, so it is applied after activation too).
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -49,6 +50,9 @@ public sealed class TenantState : WorkflowState
     public string? SubscriptionStatus { get; set; }
     public string? LastStripeEventId { get; set; }
     public string OdooPasswordProtected { get; set; } = "";
+
+    /// <summary>A password the customer chose for the Odoo administrator, not yet set in Odoo (protected like <see cref="OdooPasswordProtected"/>).</summary>
+    public string? PendingOdooPasswordProtected { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public int ReconcileRound { get; set; }
     public DateTimeOffset? CheckoutCheckedAt { get; set; }
@@ -87,7 +91,7 @@ public sealed class TenantGrain(
     IOptions<TenantOptions> options,
     IServiceProvider services) : WorkflowGrain<TenantState>(store, services), ITenantGrain
 {
-    public const string OdooPasswordPurpose = "odoo-admin";
+    public const string OdooPasswordPurpose = SetOdooPassword.Purpose;
 
     private const string StepReminder = "step";
     private const string BillingReminder = "billing-sync";
@@ -96,6 +100,7 @@ public sealed class TenantGrain(
     private const string RefundReminder = "refund";
     private const string ReleaseReminder = "release-subdomain";
     private const string WaitingReminder = "waiting-check";
+    private const string OdooPasswordReminder = "odoo-password";
 
     // The whole row from state, so the first projection (the signup applied) creates it and any later one, or a repeat
     // after a crash, sets the same absolute values. The grain is the only writer of tenants (sql/0008_signups.sql).
@@ -176,6 +181,28 @@ public sealed class TenantGrain(
         await MoveAsync(TenantStatus.Active, $"Reactivado por {command.Actor}");
         return TenantActionResult.Done("Cliente reactivado.", State.Status);
     }, Repeated);
+
+    public Task SetOdooPasswordAsync(Guid commandId, SetOdooPassword command) => CommandAsync(commandId, command.Actor, () =>
+    {
+        if (State.Subdomain.Length == 0 || State.Status is TenantStatus.Cancelled or TenantStatus.Deleted)
+        {
+            return Task.CompletedTask; // No Odoo of theirs to sign in to: the portal password alone changed.
+        }
+
+        State.PendingOdooPasswordProtected = command.PasswordProtected;
+        Context.Record(State.Status, null, $"{command.Actor} eligió una contraseña nueva; se aplicará al administrador de Odoo" +
+            (State.Status is TenantStatus.Active or TenantStatus.PastDue ? "" : " cuando el Odoo esté en marcha"));
+        ScheduleOdooPassword();
+        return Task.CompletedTask;
+    });
+
+    private void ScheduleOdooPassword()
+    {
+        if (State.PendingOdooPasswordProtected is not null && State.Status is TenantStatus.Active or TenantStatus.PastDue)
+        {
+            Context.Schedule(OdooPasswordReminder, TimeSpan.Zero, 20);
+        }
+    }
 
     /// <summary>An action the state no longer allows (it moved after the console judged it): noted in the history and answered.</summary>
     private TenantActionResult? Refuse(string action)
@@ -420,6 +447,7 @@ public sealed class TenantGrain(
         RefundReminder => await RefundAsync(ct),
         ReleaseReminder => TimerResult.Done(AbandonIfUnpaidAsync),
         WaitingReminder => TimerResult.Done(() => RetryPlacementIfWaitingAsync()),
+        OdooPasswordReminder => await OdooPasswordAsync(ct),
         _ => TimerResult.Done(),
     };
 
@@ -517,6 +545,45 @@ public sealed class TenantGrain(
         await odoo.VerifyLoginAsync(OdooAt(hostname), State.Subdomain, State.Email, OdooPassword(), ct)
             ? TimerResult.Done(() => ActivateAsync(step))
             : TimerResult.Retry("verify: the tenant's Odoo refused the login");
+
+    private async Task<TimerResult> OdooPasswordAsync(CancellationToken ct)
+    {
+        // Not active (yet, or any more): activation and resumption schedule this again while the password is pending.
+        if (State.PendingOdooPasswordProtected is not { } pending || State.Status is not (TenantStatus.Active or TenantStatus.PastDue)
+            || State.Hostname is not { } hostname)
+        {
+            return TimerResult.Done();
+        }
+
+        if (secrets.Unprotect(pending, OdooPasswordPurpose) is not { } password)
+        {
+            return TimerResult.GiveUp("la contraseña pedida no se puede descifrar (¿cambió SAJET_SECRET_KEY?)");
+        }
+
+        var outcome = await odoo.SetAdminPasswordAsync(OdooAt(hostname), State.Subdomain, State.Email, OdooPassword(), password, ct);
+        return outcome == OdooPasswordOutcome.Refused
+            ? TimerResult.GiveUp("Odoo no acepta la contraseña guardada del administrador; se cambió desde el propio Odoo")
+            : TimerResult.Done(() => OdooPasswordSet(pending, outcome));
+    }
+
+    private void OdooPasswordSet(string applied, OdooPasswordOutcome outcome)
+    {
+        State.OdooPasswordProtected = applied;
+        // A newer request that came in meanwhile stays pending and is applied next.
+        if (State.PendingOdooPasswordProtected == applied)
+        {
+            State.PendingOdooPasswordProtected = null;
+        }
+        else
+        {
+            ScheduleOdooPassword();
+        }
+
+        Context.Record(State.Status, null, outcome == OdooPasswordOutcome.AlreadySet
+            ? "La contraseña nueva del administrador de Odoo ya estaba aplicada"
+            : "Contraseña del administrador de Odoo cambiada y comprobada con un inicio de sesión");
+        Context.Project();
+    }
 
     private OdooInstance OdooAt(string hostname) => new(hostname, State.Vmid, State.PveNode);
 
@@ -776,6 +843,11 @@ public sealed class TenantGrain(
 
                 Context.Project();
                 break;
+            case OdooPasswordReminder:
+                State.PendingOdooPasswordProtected = null;
+                Context.Record(State.Status, null, $"No se pudo poner la contraseña nueva al administrador de Odoo: {error}. " +
+                    "La del portal sí cambió; en Odoo sigue valiendo la anterior.");
+                break;
             default:
                 Context.Record(State.Status, null, $"La tarea '{firing.Name}' se abandonó tras {firing.Attempt} intentos: {error}");
                 break;
@@ -847,6 +919,7 @@ public sealed class TenantGrain(
         State.Status = to;
         Context.Record(from, to, reason, correlation);
         Context.Project();
+        ScheduleOdooPassword();
     }
 
     private void ScheduleStep(TimeSpan after) => Context.Schedule(StepReminder, after, Options.StepMaxAttempts);
@@ -888,7 +961,7 @@ public sealed class TenantGrain(
         // projection without history (no explicit transaction then) has no transition to mail about.
         if (transaction is not null && State.PendingHistory.Count > 0)
         {
-            await TenantMail.EnqueueAsync(connection, transaction, Key, State, State.PendingHistory, Options, CancellationToken.None);
+            await TenantMail.EnqueueAsync(connection, transaction, Key, State, State.PendingHistory, Options, secrets, CancellationToken.None);
         }
     }
 

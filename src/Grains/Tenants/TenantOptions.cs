@@ -73,6 +73,18 @@ public sealed class TenantOptions
     /// <summary>While waiting for capacity, the tenant tries again this often even without a capacity event.</summary>
     public TimeSpan WaitingRecheck { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The web front's public address (APP_URL, as the web front reads it), for the links in customers' mail: the welcome
+    /// mail's "choose your password" link is minted here, in the silo.
+    /// </summary>
+    [Required]
+    [Url]
+    public string AppUrl { get; set; } = "http://127.0.0.1:4443";
+
+    /// <summary>How long the welcome mail's link to choose the password works (once). After that, "¿Olvidaste tu contraseña?" sends a new one.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "30.00:00:00")]
+    public TimeSpan WelcomeLinkLifetime { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>How long a cancelled customer's data is kept, as the cancellation mail promises.</summary>
     [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
     public TimeSpan CancelledRetention { get; set; } = TimeSpan.FromDays(30);

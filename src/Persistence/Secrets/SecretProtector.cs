@@ -44,14 +44,17 @@ public sealed class SecretProtector
 
     public string Protect(string plaintext, string purpose) => Protect(Encoding.UTF8.GetBytes(plaintext), purpose);
 
-    public string Protect(ReadOnlySpan<byte> plaintext, string purpose)
+    public string Protect(ReadOnlySpan<byte> plaintext, string purpose) => Prefix + Convert.ToBase64String(Seal(plaintext, purpose));
+
+    /// <summary>The raw sealed blob (nonce, ciphertext, tag) without the text prefix, for values that travel in URLs.</summary>
+    public byte[] Seal(ReadOnlySpan<byte> plaintext, string purpose)
     {
         var blob = new byte[NonceSize + plaintext.Length + TagSize];
         var nonce = blob.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(_encryptionKey, TagSize);
         aes.Encrypt(nonce, plaintext, blob.AsSpan(NonceSize, plaintext.Length), blob.AsSpan(NonceSize + plaintext.Length), Encoding.UTF8.GetBytes(purpose));
-        return Prefix + Convert.ToBase64String(blob);
+        return blob;
     }
 
     /// <summary>Decrypts a value; null when it was tampered with, protected for another purpose or under another key.</summary>
@@ -72,6 +75,12 @@ public sealed class SecretProtector
             return null;
         }
 
+        return Open(blob, purpose);
+    }
+
+    /// <summary>Opens what <see cref="Seal"/> made; null when tampered with or sealed for another purpose or key.</summary>
+    public byte[]? Open(ReadOnlySpan<byte> blob, string purpose)
+    {
         if (blob.Length < NonceSize + TagSize)
         {
             return null;
@@ -81,7 +90,7 @@ public sealed class SecretProtector
         using var aes = new AesGcm(_encryptionKey, TagSize);
         try
         {
-            aes.Decrypt(blob.AsSpan(0, NonceSize), blob.AsSpan(NonceSize, plaintext.Length), blob.AsSpan(NonceSize + plaintext.Length), plaintext, Encoding.UTF8.GetBytes(purpose));
+            aes.Decrypt(blob[..NonceSize], blob.Slice(NonceSize, plaintext.Length), blob[(NonceSize + plaintext.Length)..], plaintext, Encoding.UTF8.GetBytes(purpose));
         }
         catch (AuthenticationTagMismatchException)
         {

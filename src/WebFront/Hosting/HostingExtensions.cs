@@ -16,6 +16,12 @@ public sealed class AppOptions
     /// <summary>The public base URL (https://panel.example.com), used for links that leave the request's context.</summary>
     [Url]
     public string? AppUrl { get; set; }
+
+    /// <summary>
+    /// The base of every link that leaves the request (Stripe's return URLs, mail links): APP_URL, else this machine's
+    /// port. Never the request's Host header, which a client can forge to receive someone else's link.
+    /// </summary>
+    public string PublicBaseUrl => (AppUrl is { Length: > 0 } url ? url : $"http://127.0.0.1:{AppPort}").TrimEnd('/');
 }
 
 public static class HostingExtensions

@@ -8,6 +8,7 @@ using Sajet.Grains.Interfaces.Outbox;
 using Sajet.Persistence;
 using Sajet.Persistence.Secrets;
 using Sajet.WebFront.Auth;
+using Sajet.WebFront.Hosting;
 using Stripe;
 using Stripe.Checkout;
 
@@ -32,7 +33,7 @@ public abstract record SignupResult
 /// transaction that records the session on the claim. The tenants row is the grain's: it appears when the grain
 /// applies the signup. A validation error creates nothing; a Stripe failure removes the claim again.
 /// </summary>
-public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, GrainOutbox grains, SecretProtector secrets, IConfiguration configuration, ILogger<Signup> logger)
+public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, GrainOutbox grains, SecretProtector secrets, IOptions<AppOptions> app, ILogger<Signup> logger)
 {
     /// <summary>Names that point at our own services, never at a tenant.</summary>
     public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal)
@@ -69,7 +70,7 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
     // Only a claim whose checkout was never recorded: the grain was never told about it.
     private const string UndoClaimSql = "DELETE FROM signups WHERE tenant_id = @id AND checkout_session_id IS NULL";
 
-    private string AppUrl => (configuration["APP_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:4443").TrimEnd('/');
+    private string AppUrl => app.Value.PublicBaseUrl;
 
     public async Task<SignupResult> StartAsync(SignupRequest request, CancellationToken ct)
     {
@@ -137,12 +138,12 @@ public sealed partial class Signup(NpgsqlDataSource db, IStripeClient stripe, Gr
                 await record.ExecuteNonQueryAsync(ct);
             }
 
-            // The customer's portal account and Odoo administrator share one generated password, shown on /success
-            // once, to this browser only (PasswordReveal.cs).
+            // The portal account and the Odoo administrator start with one random password that nobody is ever shown:
+            // the welcome mail's single-use link (WelcomeLink) sets the customer's own for both.
             await Users.CreateTenantUserAsync(conn, email, password, tenantId, tx, ct);
             await grains.SendAsync(OutboxCommand.SignedUp(new TenantSignedUp(
                 tenantId, subdomain, company, email, country, plan.Id, customer.Id, session.Id,
-                secrets.Protect(password, "odoo-admin"), session.Url)), tx, ct);
+                secrets.Protect(password, SetOdooPassword.Purpose), session.Url)), tx, ct);
             await tx.CommitAsync(ct);
             grains.Wake();
             logger.LogInformation("Tenant {TenantId} signed up for {Plan} as {Subdomain}; checkout {Session}", tenantId, plan.Id, subdomain, session.Id);

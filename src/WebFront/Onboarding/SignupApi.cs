@@ -13,7 +13,7 @@ public static class SignupApi
     public static IServiceCollection AddSajetOnboarding(this IServiceCollection services)
     {
         services.AddScoped<Signup>();
-        services.AddOptions<PasswordRevealOptions>().BindConfiguration(PasswordRevealOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SignupBrowserOptions>().BindConfiguration(SignupBrowserOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // One verifier for every webhook request: the secrets and tolerance only change with a restart.
         services.AddSingleton(sp =>
         {
@@ -38,19 +38,19 @@ public static class SignupApi
     }
 
     private static async Task<Results<Created<CheckoutStarted>, ValidationProblem, ProblemHttpResult>> CheckoutAsync(
-        SignupRequest request, Signup signup, HttpResponse response, IOptions<PasswordRevealOptions> reveal, CancellationToken ct) =>
+        SignupRequest request, Signup signup, HttpResponse response, IOptions<SignupBrowserOptions> browser, CancellationToken ct) =>
         await signup.StartAsync(request, ct) switch
         {
-            SignupResult.Started s => Started(s, response, reveal.Value),
+            SignupResult.Started s => Started(s, response, browser.Value),
             SignupResult.Invalid i => TypedResults.ValidationProblem(i.Errors, title: "Revisa los datos del alta"),
             SignupResult.PaymentUnavailable p => TypedResults.Problem(statusCode: 502, title: "Pago no disponible", detail: p.Detail),
             _ => throw new InvalidOperationException("unknown signup result"),
         };
 
     // The client that called the API is the one paying (a browser's fetch, or a script that follows the checkout URL).
-    private static Created<CheckoutStarted> Started(SignupResult.Started started, HttpResponse response, PasswordRevealOptions reveal)
+    private static Created<CheckoutStarted> Started(SignupResult.Started started, HttpResponse response, SignupBrowserOptions browser)
     {
-        SignupBrowser.Remember(response, started.BrowserToken, reveal.CookieLifetime);
+        SignupBrowser.Remember(response, started.BrowserToken, browser.CookieLifetime);
         return TypedResults.Created("/api/onboarding/status", new CheckoutStarted(started.TenantId, started.CheckoutUrl));
     }
 }

@@ -1,36 +1,26 @@
+using System.Buffers.Text;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace Sajet.WebFront.Onboarding;
 
-/// <summary>
-/// When /success may show the generated password (section <c>Onboarding:PasswordReveal</c>): once, to the browser that
-/// signed up, within <see cref="Window"/> of the tenant becoming active.
-/// </summary>
-public sealed class PasswordRevealOptions : IValidatableObject
+/// <summary>How long the browser that signed up is remembered (section <c>Onboarding:SignupBrowser</c>).</summary>
+public sealed class SignupBrowserOptions : IValidatableObject
 {
-    public const string Section = "Onboarding:PasswordReveal";
-
-    /// <summary>How long after activation the signing browser can still be shown the password, once.</summary>
-    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(30);
+    public const string Section = "Onboarding:SignupBrowser";
 
     /// <summary>
-    /// How long the browser keeps the cookie that proves it signed up. It has to outlast the payment, the provisioning
-    /// and a wait for capacity, which may take days.
+    /// How long the browser keeps the cookie that proves it signed up (/success then names the account's login). It has
+    /// to outlast the payment, the provisioning and a wait for capacity, which may take days.
     /// </summary>
     public TimeSpan CookieLifetime { get; set; } = TimeSpan.FromDays(7);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Window < TimeSpan.FromSeconds(1) || Window > TimeSpan.FromHours(24))
-        {
-            yield return new ValidationResult("Onboarding:PasswordReveal:Window must be between 1 second and 24 hours.", [nameof(Window)]);
-        }
-
         if (CookieLifetime < TimeSpan.FromHours(1) || CookieLifetime > TimeSpan.FromDays(90))
         {
-            yield return new ValidationResult("Onboarding:PasswordReveal:CookieLifetime must be between 1 hour and 90 days.", [nameof(CookieLifetime)]);
+            yield return new ValidationResult("Onboarding:SignupBrowser:CookieLifetime must be between 1 hour and 90 days.", [nameof(CookieLifetime)]);
         }
     }
 }
@@ -46,7 +36,7 @@ public static class SignupBrowser
 
     public static (string Token, byte[] Hash) NewToken()
     {
-        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         return (token, HashOf(token));
     }
 
@@ -66,6 +56,4 @@ public static class SignupBrowser
             MaxAge = lifetime,
             IsEssential = true,
         });
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

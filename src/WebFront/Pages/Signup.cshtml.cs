@@ -7,7 +7,7 @@ using Sajet.WebFront.Onboarding;
 namespace Sajet.WebFront.Pages;
 
 /// <summary>/signup (also /onboarding): the signup form; a valid post goes on to Stripe Checkout.</summary>
-public sealed class SignupModel(NpgsqlDataSource db, Signup signup, IConfiguration configuration, IOptions<PasswordRevealOptions> reveal) : PageModel
+public sealed class SignupModel(NpgsqlDataSource db, Signup signup, IConfiguration configuration, IOptions<SignupBrowserOptions> reveal) : PageModel
 {
     public static readonly IReadOnlyList<(string Code, string Name)> Countries =
     [

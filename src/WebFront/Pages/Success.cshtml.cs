@@ -1,9 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using Sajet.Grains.Interfaces.Outbox;
-using Sajet.Persistence.Secrets;
 using Sajet.WebFront.Onboarding;
 using Sajet.WebFront.Tenants;
 
@@ -11,10 +9,9 @@ namespace Sajet.WebFront.Pages;
 
 /// <summary>
 /// /success: where Stripe Checkout returns. Shows the customer's progress live until their Odoo is ready, then its
-/// address and how to sign in; the password once, to the browser that signed up (see <see cref="PasswordRevealOptions"/>).
+/// address and how to sign in: the welcome mail's link to choose the password (none is ever shown here).
 /// </summary>
-public sealed class SuccessModel(NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets, IOptions<PasswordRevealOptions> reveal, TimeProvider time)
-    : PageModel
+public sealed class SuccessModel(NpgsqlDataSource db, GrainOutbox grains) : PageModel
 {
     [BindProperty(Name = "session_id", SupportsGet = true)]
     public string? SessionId { get; set; }
@@ -23,9 +20,9 @@ public sealed class SuccessModel(NpgsqlDataSource db, GrainOutbox grains, Secret
 
     public async Task OnGetAsync(CancellationToken ct)
     {
-        // The page may carry the password: no cache, and no back button, may show it again.
+        // The page may name the account's login: no cache may keep a copy.
         Response.Headers.CacheControl = "no-store";
-        Status = await TenantsApi.OnboardingStatusAsync(db, grains, secrets, reveal.Value, time, SessionId, SignupBrowser.HashOf(Request), ct);
+        Status = await TenantsApi.OnboardingStatusAsync(db, grains, SessionId, SignupBrowser.HashOf(Request), ct);
     }
 
     /// <summary>What a screen reader adds to a step's label: the page marks done and current steps by shape and colour.</summary>

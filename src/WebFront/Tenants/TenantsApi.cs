@@ -29,12 +29,12 @@ public sealed record ResolveRequest(string? Action, string? NodeId);
 /// <summary>
 /// What /success shows: <see cref="CustomerProgress"/> for the tenant's status (no internal names: the history's reasons
 /// are for operators), the Odoo's address once ready, and the sign-in. <see cref="Login"/> only ever goes to the browser
-/// that signed up, <see cref="Password"/> to it once (<see cref="PasswordRevealOptions"/>); <see cref="PasswordNote"/>
-/// says what to do with it, or why it is not shown.
+/// that signed up (<see cref="SignupBrowser"/>). No password is ever shown: the welcome mail carries a single-use link to
+/// choose it, which <see cref="SignInNote"/> points to.
 /// </summary>
 public sealed record OnboardingStatus(
     string Status, string Subdomain, string Tone, string Badge, string Heading, string Message, int Percent, bool Ready,
-    IReadOnlyList<CustomerStep> Steps, string? Url, string? Login, string? Password, string? PasswordNote);
+    IReadOnlyList<CustomerStep> Steps, string? Url, string? Login, string? SignInNote);
 
 /// <summary>Tenants for admins (view, list, resolve, suspend), for the customer's own portal, and /success progress.</summary>
 public static class TenantsApi
@@ -113,36 +113,21 @@ public static class TenantsApi
             : NotFound("");
 
     private static async Task<Results<Ok<OnboardingStatus>, ProblemHttpResult>> OnboardingAsync(
-        string? session_id, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets,
-        IOptions<PasswordRevealOptions> reveal, TimeProvider time, CancellationToken ct)
+        string? session_id, HttpContext http, NpgsqlDataSource db, GrainOutbox grains, CancellationToken ct)
     {
-        // It may carry the password: no cache, shared or private, may keep a copy.
+        // It may carry the login: no cache, shared or private, may keep a copy.
         http.Response.Headers.CacheControl = "no-store";
-        var status = await OnboardingStatusAsync(db, grains, secrets, reveal.Value, time, session_id, SignupBrowser.HashOf(http.Request), ct);
+        var status = await OnboardingStatusAsync(db, grains, session_id, SignupBrowser.HashOf(http.Request), ct);
         return status is null ? TypedResults.Problem(statusCode: 404, title: "No encontrado", detail: "No hay ningún alta con ese pago.") : TypedResults.Ok(status);
     }
 
-    private sealed record OnboardingRow(string Id, string Subdomain, string Status, string? Step, string? Url, string? Email, bool SigningBrowser, bool Revealed);
+    private sealed record OnboardingRow(string Id, string Subdomain, string Status, string? Step, string? Url, string? Email, bool SigningBrowser);
 
     private const string OnboardingSql = """
         SELECT s.tenant_id AS Id, s.subdomain AS Subdomain, coalesce(t.status, @pending) AS Status, t.step AS Step, t.url AS Url,
-               t.email AS Email, coalesce(s.browser_token_hash = @browser, false) AS SigningBrowser,
-               s.password_revealed_at IS NOT NULL AS Revealed
+               t.email AS Email, coalesce(s.browser_token_hash = @browser, false) AS SigningBrowser
         FROM signups s LEFT JOIN tenants t ON t.id = s.tenant_id
         WHERE s.checkout_session_id = @sessionId
-        """;
-
-    // One statement decides which single request shows the password: a concurrent one waits for this row's lock, then
-    // finds password_revealed_at set. Activation is the tenant's first move to active in its history, so a later
-    // suspend and resume does not open the window again.
-    private const string RevealSql = """
-        UPDATE signups s SET password_revealed_at = @now
-        FROM tenants t
-        WHERE s.checkout_session_id = @sessionId AND s.browser_token_hash = @browser AND s.password_revealed_at IS NULL
-          AND t.id = s.tenant_id AND t.status = @active AND coalesce(t.odoo_password_protected, '') <> ''
-          AND (SELECT min(e.at) FROM grain_events e
-               WHERE e.grain_type = 'tenant' AND e.grain_key = s.tenant_id AND e.to_state = @active) > @since
-        RETURNING t.odoo_password_protected
         """;
 
     /// <summary>
@@ -150,8 +135,7 @@ public static class TenantsApi
     /// so a customer who returns before the webhook arrives (or when it never does) still moves on.
     /// <paramref name="browser"/> is the hash of the request's signup cookie (<see cref="SignupBrowser"/>), if any.
     /// </summary>
-    public static async Task<OnboardingStatus?> OnboardingStatusAsync(NpgsqlDataSource db, GrainOutbox grains, SecretProtector secrets,
-        PasswordRevealOptions reveal, TimeProvider time, string? sessionId, byte[]? browser, CancellationToken ct)
+    public static async Task<OnboardingStatus?> OnboardingStatusAsync(NpgsqlDataSource db, GrainOutbox grains, string? sessionId, byte[]? browser, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(sessionId))
         {
@@ -174,41 +158,15 @@ public static class TenantsApi
         }
 
         var progress = CustomerProgress.Of(row.Status, row.Step);
-        string? password = null;
-        var revealed = row.Revealed;
-        if (progress.Ready && row.SigningBrowser && !row.Revealed)
-        {
-            var now = time.GetUtcNow();
-            var protectedPassword = await conn.QuerySingleOrDefaultAsync<string>(new CommandDefinition(RevealSql,
-                new { sessionId, browser, now, since = now - reveal.Window, active = TenantStatus.Active }, cancellationToken: ct));
-            password = protectedPassword is null ? null : secrets.Unprotect(protectedPassword, "odoo-admin");
-            // Not ours: either a concurrent request of this browser took it, or the window has passed.
-            revealed = password is not null || await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "SELECT password_revealed_at IS NOT NULL FROM signups WHERE checkout_session_id = @sessionId", new { sessionId }, cancellationToken: ct));
-        }
-
+        var login = progress.Ready && row.SigningBrowser ? row.Email : null;
         return new OnboardingStatus(row.Status, row.Subdomain, progress.Tone, progress.Badge, progress.Heading, progress.Message, progress.Percent,
-            progress.Ready, progress.Steps, progress.Ready ? row.Url : null, progress.Ready && row.SigningBrowser ? row.Email : null, password,
-            progress.Ready ? PasswordNote(password is not null, revealed, reveal.Window) : null);
+            progress.Ready, progress.Steps, progress.Ready ? row.Url : null, login, progress.Ready ? SignInNote(login) : null);
     }
 
-    private static string PasswordNote(bool shownNow, bool shownBefore, TimeSpan window)
-    {
-        if (shownNow)
-        {
-            return "Cópiala ahora y guárdala en un lugar seguro: por seguridad solo te la mostramos esta vez. Si recargas o cierras esta página, no volverá a aparecer.";
-        }
-
-        const string help = " Si no la guardaste, contacta con nuestro equipo de soporte desde el correo con el que te diste de alta y te ayudaremos a entrar.";
-        if (shownBefore)
-        {
-            return "Tu contraseña ya se mostró una vez en esta página y, por seguridad, no volvemos a mostrarla." + help;
-        }
-
-        var minutes = Math.Max(1, (int)Math.Round(window.TotalMinutes));
-        var during = minutes == 1 ? "durante el primer minuto" : $"durante los primeros {minutes} minutos";
-        return $"Por seguridad, la contraseña solo se muestra una vez, en el navegador con el que contrataste y {during} después de que tu Odoo esté listo." + help;
-    }
+    private static string SignInNote(string? login) =>
+        (login is null ? "Te hemos enviado un correo, a la dirección con la que te diste de alta," : $"Te hemos enviado un correo a {login}")
+        + " con un enlace para elegir tu contraseña: sirve una sola vez y vale para tu Odoo y para tu portal de cliente. "
+        + "Si no lo encuentras, revisa la carpeta de spam o pide otro enlace desde «¿Olvidaste tu contraseña?» en el portal.";
 
     private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(statusCode: 404, title: "Cliente no encontrado",
         detail: id.Length == 0 ? "No hay ningún cliente asociado a esta cuenta." : $"No existe el cliente '{id}'.");

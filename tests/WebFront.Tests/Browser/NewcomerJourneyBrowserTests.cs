@@ -102,8 +102,9 @@ public sealed class NewcomerJourneyBrowserTests(ChromiumFixture chromium) : ICla
         await Assertions.Expect(status).ToHaveTextAsync("Listo");
         await Assertions.Expect(page.GetByTestId("onboarding-ready")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("onboarding-url")).ToHaveTextAsync($"https://navegador.{OnboardingHarness.Domain}");
-        // The browser that signed up on /signup is the one shown the password (its cookie), once.
-        await Assertions.Expect(page.GetByTestId("onboarding-password")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[A-Za-z0-9]{16}$"));
+        // The browser that signed up on /signup (its cookie) is shown its login; the password is chosen from the welcome mail.
+        await Assertions.Expect(page.GetByTestId("onboarding-login")).ToHaveTextAsync("duena@navegador.example.com");
+        await Assertions.Expect(page.GetByTestId("onboarding-signin-note")).ToContainTextAsync("con un enlace para elegir tu contraseña");
         await Assertions.Expect(page.Locator("#onboarding-progress")).ToHaveJSPropertyAsync("value", 100);
         await shots.TakeAsync(page, "success-ready");
 

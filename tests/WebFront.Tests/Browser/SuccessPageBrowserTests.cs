@@ -1,7 +1,9 @@
 using CookieContainer = System.Net.CookieContainer;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Sajet.Grains.Interfaces;
+using Sajet.Persistence.Secrets;
 using Sajet.WebFront.Onboarding;
 using Sajet.WebFront.Tests.Onboarding;
 
@@ -19,7 +21,7 @@ public sealed class SuccessPageBrowserTests(ChromiumFixture chromium) : IClassFi
     ];
 
     [Fact]
-    public async Task SuccessPage_WaitingThenReady_SpeaksToTheCustomer_PasswordOnceToThePayingBrowser()
+    public async Task SuccessPage_WaitingThenReady_SpeaksToTheCustomer_LoginOnlyToThePayingBrowser_NoPassword()
     {
         var shots = Screenshots.For();
         await using var h = await OnboardingHarness.StartAsync(nodes: 1);
@@ -54,7 +56,7 @@ public sealed class SuccessPageBrowserTests(ChromiumFixture chromium) : IClassFi
         }
 
         // The paying browser keeps /success open while the operator adds a node: the page turns ready by itself and
-        // shows the password, which the server hands out this once.
+        // shows the login and points to the welcome mail's link; no password is ever on the page.
         await using var paying = await NewContextAsync(ColorScheme.Light, 1280);
         await paying.AddCookiesAsync([SignupCookie(cookies, h.Web.BaseUrl)]);
         var open = await paying.NewPageAsync();
@@ -68,23 +70,18 @@ public sealed class SuccessPageBrowserTests(ChromiumFixture chromium) : IClassFi
         await Assertions.Expect(open.GetByTestId("onboarding-heading")).ToHaveTextAsync("¡Tu Odoo está listo!");
         await Assertions.Expect(open.GetByTestId("onboarding-url")).ToHaveTextAsync($"https://en-la-cola.{OnboardingHarness.Domain}");
         await Assertions.Expect(open.GetByTestId("onboarding-login")).ToHaveTextAsync("owner@en-la-cola.example.com");
-        await Assertions.Expect(open.GetByTestId("onboarding-password")).ToHaveTextAsync(new Regex("^[A-Za-z0-9]{16}$"));
-        await Assertions.Expect(open.GetByTestId("onboarding-password-note")).ToContainTextAsync("Cópiala ahora");
+        await Assertions.Expect(open.GetByTestId("onboarding-signin-note")).ToContainTextAsync("Te hemos enviado un correo a owner@en-la-cola.example.com");
+        await Assertions.Expect(open.GetByTestId("onboarding-signin-note")).ToContainTextAsync("con un enlace para elegir tu contraseña");
         await Assertions.Expect(open.GetByTestId("onboarding-portal")).ToHaveAttributeAsync("href", "/login/tenant");
         Assert.True(await open.EvaluateAsync<bool>("window.__sajetNoReload === true"), "the success page reloaded");
-        Assert.Equal(1, await h.Db.ScalarAsync<long>($"SELECT count(*) FROM signups WHERE tenant_id = '{signed.TenantId}' AND password_revealed_at IS NOT NULL"));
-
-        // Later refreshes of that page keep the password on it (the live stream may still fire).
-        await Task.Delay(TimeSpan.FromSeconds(4));
-        await Assertions.Expect(open.GetByTestId("onboarding-password")).ToHaveTextAsync(new Regex("^[A-Za-z0-9]{16}$"));
+        Assert.DoesNotContain(await GeneratedPasswordAsync(h, signed.TenantId), await open.ContentAsync(), StringComparison.Ordinal);
         await AssertCustomerWordsAsync(open, ColorScheme.Light, 1280);
-        await shots.TakeAsync(open, "ready-light-1280-password-shown");
+        await shots.TakeAsync(open, "ready-light-1280-paying-browser");
 
-        // A reload, even in the paying browser, no longer shows it, and says what to do.
+        // A reload in the paying browser shows the same: the login, and where the link went.
         await open.ReloadAsync();
-        await Assertions.Expect(open.GetByTestId("onboarding-password")).ToBeHiddenAsync();
-        await Assertions.Expect(open.GetByTestId("onboarding-password-note")).ToContainTextAsync("ya se mostró una vez");
-        await shots.TakeAsync(open, "ready-light-1280-after-reload");
+        await Assertions.Expect(open.GetByTestId("onboarding-login")).ToHaveTextAsync("owner@en-la-cola.example.com");
+        await Assertions.Expect(open.GetByTestId("onboarding-signin-note")).ToContainTextAsync("con un enlace para elegir tu contraseña");
         Assert.True(openProblems.Unexpected.Count == 0, string.Join("\n", openProblems.Unexpected));
 
         foreach (var look in Looks)
@@ -94,12 +91,16 @@ public sealed class SuccessPageBrowserTests(ChromiumFixture chromium) : IClassFi
             await page.GotoAsync(success);
             await Assertions.Expect(page.GetByTestId("onboarding-status")).ToHaveTextAsync("Listo");
             await Assertions.Expect(page.GetByTestId("onboarding-ready")).ToBeVisibleAsync();
-            await Assertions.Expect(page.GetByTestId("onboarding-password")).ToBeHiddenAsync();
             await Assertions.Expect(page.GetByTestId("onboarding-login")).ToBeHiddenAsync();
+            await Assertions.Expect(page.GetByTestId("onboarding-signin-note")).ToContainTextAsync("a la dirección con la que te diste de alta");
             await AssertCustomerWordsAsync(page, look.Scheme, look.Width);
             await shots.TakeAsync(page, $"ready-{look.Name}");
         }
     }
+
+    private static async Task<string> GeneratedPasswordAsync(OnboardingHarness h, string tenantId) =>
+        h.Web.Services.GetRequiredService<SecretProtector>().Unprotect(
+            await h.Db.ScalarAsync<string>($"SELECT odoo_password_protected FROM tenants WHERE id = '{tenantId}'"), SetOdooPassword.Purpose)!;
 
     private async Task<IBrowserContext> NewContextAsync(ColorScheme scheme, int width) => await Chromium.NewContextAsync(chromium.Browser, new BrowserNewContextOptions
     {

@@ -126,6 +126,8 @@ public sealed class OnboardingHarness : IAsyncDisposable
         }
 
         settings["Logging:LogLevel:Default"] = "Warning";
+        // The welcome mail's link points at this test's web front, as APP_URL does in production.
+        settings["APP_URL"] = Web.BaseUrl;
         settings["Tenants:OdooUrlTemplate"] = Odoo.BaseUrl;
         settings["Tenants:OdooMasterPassword"] = Odoo.MasterPassword;
         settings["Tenants:TaskPollInterval"] = "00:00:00.020";

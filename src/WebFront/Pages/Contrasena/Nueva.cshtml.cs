@@ -6,7 +6,7 @@ using Sajet.WebFront.Security;
 
 namespace Sajet.WebFront.Pages.Contrasena;
 
-/// <summary>The page the reset mail links to: a new password for the link's account (PasswordReset).</summary>
+/// <summary>The page the reset and welcome mails link to: a new password for the link's account (PasswordReset).</summary>
 [EnableRateLimiting(RateLimitPolicies.Auth)]
 public sealed class NuevaModel(PasswordReset resets) : PageModel
 {
@@ -22,6 +22,9 @@ public sealed class NuevaModel(PasswordReset resets) : PageModel
     public Dictionary<string, string[]> Errors { get; private set; } = [];
 
     public bool Done { get; private set; }
+
+    /// <summary>The welcome mail's link: a first password, which the customer's Odoo administrator gets too.</summary>
+    public bool Welcome => resets.IsWelcome(Token);
 
     public void OnGet()
     {

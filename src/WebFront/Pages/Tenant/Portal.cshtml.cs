@@ -36,7 +36,7 @@ public sealed class PortalModel(NpgsqlDataSource db, TwoFactor twoFactor, AuditL
             return Page();
         }
 
-        var baseUrl = (app.Value.AppUrl is { Length: > 0 } url ? url : $"{Request.Scheme}://{Request.Host}").TrimEnd('/');
+        var baseUrl = app.Value.PublicBaseUrl;
         try
         {
             // No idempotency key of ours: a portal session changes nothing, and a retry may as well open a fresh one.

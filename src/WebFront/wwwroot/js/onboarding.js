@@ -1,28 +1,13 @@
 // /success: follows the onboarding live. A Server-Sent Event from the server triggers a refresh at once; a slow
 // poll of the status API covers a dropped stream. Updates the page without a reload until the Odoo is ready.
 // Every text comes from the status API, already in the customer's words.
-// The password arrives in exactly one response (the server records that it was shown and never sends it again), so
-// once it is on the page it stays there, whatever later responses say; requests go one at a time.
+// No password ever reaches this page: the welcome mail carries a single-use link to choose one. Requests go one at a
+// time, so a late answer never overwrites a newer one.
 (() => {
   const root = document.getElementById("onboarding");
   if (!root) return;
   const $ = (id) => document.getElementById(id);
   const stepStates = { done: "(hecho)", current: "(en curso)", todo: "(pendiente)" };
-  let password = $("onboarding-password") ? $("onboarding-password").textContent.trim() : "";
-
-  const copy = $("onboarding-copy");
-  if (copy) {
-    copy.addEventListener("click", async () => {
-      try {
-        await navigator.clipboard.writeText($("onboarding-password").textContent.trim());
-        copy.textContent = "Copiada";
-      } catch (e) {
-        // No clipboard access (an old browser, a denied permission): the password stays on screen to copy by hand.
-        copy.textContent = "Cópiala a mano";
-      }
-    });
-  }
-
   if (!root.dataset.session || root.dataset.done === "true") return;
   const session = encodeURIComponent(root.dataset.session);
   let done = false;
@@ -62,17 +47,7 @@
         $("onboarding-login").hidden = false;
         $("onboarding-login-hint").hidden = true;
       }
-      const note = $("onboarding-password-note");
-      if (s.password && !password) {
-        password = s.password;
-        $("onboarding-password").textContent = password;
-        $("onboarding-password-label").hidden = false;
-        $("onboarding-password-row").hidden = false;
-        note.textContent = s.passwordNote || "";
-        note.dataset.shown = "true";
-      } else if (!password) {
-        note.textContent = s.passwordNote || "";
-      }
+      $("onboarding-signin-note").textContent = s.signInNote || "";
       $("onboarding-ready").hidden = false;
     }
     status = s.status;
