@@ -231,7 +231,6 @@ internal sealed partial class StripeState
         var paid = FinalizeAndAttempt(m, invoice, CardOf((string)customer["id"]!));
         if (!paid)
         {
-            invoice["next_payment_attempt"] = Now() + 3 * 86400;
             subscription["status"] = "past_due";
         }
 
@@ -259,6 +258,8 @@ internal sealed partial class StripeState
         var before = (JsonObject)invoice.DeepClone();
         invoice["attempted"] = true;
         invoice["attempt_count"] = Long(invoice["attempt_count"]) + 1;
+        // Smart Retries' first retry; the simulator does not run retries, the field tells dunning code one is due.
+        invoice["next_payment_attempt"] = Now() + 3 * 86400;
         Emit(m, "invoice.payment_failed", invoice, Diff(before, invoice));
         return false;
     }
