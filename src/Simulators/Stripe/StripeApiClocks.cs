@@ -25,6 +25,7 @@ internal sealed partial class StripeApi
             ("POST", "payment_methods", 4) when p[3] == "attach" => Ok(AttachPaymentMethod(r, p[2])),
             ("GET", "payment_methods", 3) => Ok(Get(r, p[2], "payment_method")),
             ("POST", "subscriptions", 2) => Ok(CreateSubscription(r)),
+            ("POST", "subscription_items", 3) => Ok(UpdateSubscriptionItem(r, p[2])),
             ("POST", "invoices", 3) when p[2] == "create_preview" => Ok(CreatePreview(r)),
             ("GET", "invoiceitems", 3) => Ok(Get(r, p[2], "invoiceitem")),
             ("POST", "test_helpers", 3) when p[2] == "test_clocks" => Ok(CreateTestClock(r)),
@@ -217,6 +218,36 @@ internal sealed partial class StripeApi
         }
 
         return state.Render(subscription, r.Expand);
+    }
+
+    /// <summary>
+    /// POST /v1/subscription_items/{id}: the same change as items[0] of POST /v1/subscriptions/{id} (prorations and
+    /// events included); the answer is the item.
+    /// </summary>
+    private JsonObject UpdateSubscriptionItem(Req r, string id)
+    {
+        RejectUnknown(r.Params, ["billing_thresholds", "discounts", "expand", "metadata", "off_session", "payment_behavior", "price", "price_data",
+            "proration_behavior", "proration_date", "quantity", "tax_rates"]);
+        var subscription = state.All("subscription")
+            .FirstOrDefault(s => ((JsonArray)s["items"]!["data"]!).Any(i => (string?)i!["id"] == id))
+            ?? throw StripeApiError.NoSuchPath("subscription_item", id);
+        var item = new JsonObject { ["id"] = id };
+        var update = new JsonObject { ["items"] = new JsonArray(item) };
+        foreach (var (key, value) in r.Params)
+        {
+            if (key is "price" or "price_data" or "quantity" or "metadata" or "billing_thresholds" or "discounts" or "tax_rates")
+            {
+                item[key] = value?.DeepClone();
+            }
+            else if (key is not "expand")
+            {
+                update[key] = value?.DeepClone();
+            }
+        }
+
+        var updated = UpdateSubscription(r with { Params = update, Expand = [] }, (string)subscription["id"]!);
+        var result = ((JsonArray)updated["items"]!["data"]!).OfType<JsonObject>().First(i => (string?)i["id"] == id);
+        return state.Render(result, r.Expand);
     }
 
     /// <summary>

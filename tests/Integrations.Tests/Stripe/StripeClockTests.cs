@@ -171,6 +171,21 @@ public sealed class StripeClockTests : StripeSimulatorTest
     }
 
     [Fact]
+    public async Task UpdateSubscriptionItem_AlwaysInvoice_ProratesLikeTheSubscriptionUpdate()
+    {
+        var (clock, _, subscription) = await SubscribedAsync();
+        var business = await PriceAsync(9900, "Plan Business");
+        await Clocks.AdvanceAsync(clock!.Id, new TestClockAdvanceOptions { FrozenTime = Middle.UtcDateTime }, null, Patience);
+
+        var item = await new SubscriptionItemService(Client).UpdateAsync(subscription.Items.Data[0].Id,
+            new SubscriptionItemUpdateOptions { Price = business.Id, ProrationBehavior = "always_invoice" }, null, Patience);
+
+        Assert.Equal((subscription.Items.Data[0].Id, business.Id), (item.Id, item.Price.Id));
+        var invoice = await Invoices.GetAsync((await Subscriptions.GetAsync(subscription.Id, null, null, Patience)).LatestInvoiceId, null, null, Patience);
+        Assert.Equal(("paid", 4950L - 2450L), (invoice.Status, invoice.AmountPaid));
+    }
+
+    [Fact]
     public async Task ChangePrice_None_ChargesNothingNow_AndTheNextInvoiceIsTheNewPriceOnly()
     {
         var (_, _, subscription) = await SubscribedAsync(onClock: false);
