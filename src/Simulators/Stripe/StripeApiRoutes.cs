@@ -433,10 +433,35 @@ internal sealed partial class StripeApi
         }
 
         var proration = Enum(p, "proration_behavior", "always_invoice", "create_prorations", "none") ?? "create_prorations";
-        Enum(p, "payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete");
+        var paymentBehavior = Enum(p, "payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete");
         using var clock = state.EnterClock((string?)subscription["customer"]);
         var prorationDate = Int(p, "proration_date") ?? state.Now();
+        var customerId = (string)subscription["customer"]!;
+        var newPaymentMethod = Str(p, "default_payment_method");
+        if (proration == "always_invoice" && paymentBehavior == "error_if_incomplete")
+        {
+            // Checked before anything changes: a declined charge fails the request and leaves the subscription as it was.
+            var trial = (JsonObject)subscription.DeepClone();
+            var changes = ObjList(p, "items");
+            if (changes.Count > 0)
+            {
+                trial["items"] = UpdatedItems(trial, changes);
+            }
+
+            var due = state.ProrationAmountDue(trial, (JsonArray)subscription["items"]!["data"]!, prorationDate);
+            var card = newPaymentMethod is null ? state.CardFor(customerId, subscription) : state.PeekCard(newPaymentMethod) ?? state.CardFor(customerId, subscription);
+            if (due > 0 && StripeSimulatorControl.CardOutcome(card).DeclineCode is { } declineCode)
+            {
+                throw StripeState.CardError(declineCode);
+            }
+        }
+
         var before = (JsonObject)subscription.DeepClone();
+        if (p["default_payment_method"] is not null)
+        {
+            subscription["default_payment_method"] = newPaymentMethod is null ? null
+                : (string)state.AttachPaymentMethod(newPaymentMethod, customerId, "default_payment_method")["id"]!;
+        }
 
         if (Bool(p, "cancel_at_period_end") is { } atPeriodEnd)
         {

@@ -729,7 +729,7 @@ internal sealed partial class StripeState
         var subscription = (string?)invoice["parent"]?["subscription_details"]?["subscription"] is { } subId ? Objects.GetValueOrDefault(subId) : null;
         var customerId = (string)invoice["customer"]!;
         using var clock = EnterClock(customerId);
-        if (StripeSimulatorControl.CardOutcome(card ?? CardOf(customerId)).DeclineCode is { } declineCode)
+        if (StripeSimulatorControl.CardOutcome(card ?? CardFor(customerId, subscription)).DeclineCode is { } declineCode)
         {
             var before = (JsonObject)invoice.DeepClone();
             invoice["attempted"] = true;
@@ -794,7 +794,7 @@ internal sealed partial class StripeState
     }
 
     /// <summary>Stripe's English wording of a declined charge, by decline code.</summary>
-    private static StripeApiError CardError(string declineCode) => declineCode switch
+    public static StripeApiError CardError(string declineCode) => declineCode switch
     {
         "insufficient_funds" => new(402, "card_error", "Your card has insufficient funds.", "card_declined", declineCode: declineCode),
         "expired_card" => new(402, "card_error", "Your card has expired.", "expired_card", "exp_month", declineCode),

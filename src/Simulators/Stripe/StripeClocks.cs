@@ -89,6 +89,15 @@ internal sealed partial class StripeState
         return existing;
     }
 
+    /// <summary>
+    /// The card a subscription's charges use: a card set by the control API, else the subscription's own
+    /// default_payment_method, else the customer's (<see cref="CardOf"/>).
+    /// </summary>
+    public string CardFor(string customerId, JsonObject? subscription) =>
+        !CustomerCards.ContainsKey(customerId) && (string?)subscription?["default_payment_method"] is { } pm && PaymentMethodCards.TryGetValue(pm, out var card)
+            ? card
+            : CardOf(customerId);
+
     /// <summary>The card behind a payment method id or test token (for invoices paid with payment_method).</summary>
     public string CardOfPaymentMethod(string idOrToken, string customerId, string param) =>
         PaymentMethodCards[(string)AttachPaymentMethod(idOrToken, customerId, param)["id"]!];
@@ -125,6 +134,19 @@ internal sealed partial class StripeState
         if (target <= frozen)
         {
             throw StripeApiError.Invalid("frozen_time", $"The frozen_time {target} must be after the test clock's current frozen_time {frozen}.");
+        }
+
+        // Stripe refuses to jump more than two intervals of the shortest subscription on the clock in one advance.
+        var limit = All("subscription")
+            .Where(s => (string?)s["test_clock"] == id && (string?)s["status"] is not ("canceled" or "incomplete_expired"))
+            .SelectMany(s => SubscriptionItems(s).OfType<JsonObject>())
+            .Select(i => PeriodEnd(frozen, (string?)i["price"]!["recurring"]?["interval"] ?? "month", 2 * (LongOrNull(i["price"]!["recurring"]?["interval_count"]) ?? 1)))
+            .DefaultIfEmpty(long.MaxValue)
+            .Min();
+        if (target > limit)
+        {
+            throw StripeApiError.Invalid("frozen_time",
+                $"Cannot advance the test clock {id} more than two intervals of its shortest subscription at a time (up to {limit}).");
         }
 
         clock["status"] = "advancing";
@@ -228,7 +250,7 @@ internal sealed partial class StripeState
             subscription["status"] = "active";
         }
 
-        var paid = FinalizeAndAttempt(m, invoice, CardOf((string)customer["id"]!));
+        var paid = FinalizeAndAttempt(m, invoice, CardFor((string)customer["id"]!, subscription));
         if (!paid)
         {
             subscription["status"] = "past_due";
@@ -278,10 +300,8 @@ internal sealed partial class StripeState
         var currency = (string)items[0].Price["currency"]!;
         var lines = new JsonArray([.. items.Select(i => (JsonNode)new JsonObject { ["price"] = i.Price.DeepClone(), ["quantity"] = i.Quantity })]);
         var subscription = CreateSubscription(customerId, currency, lines, metadata, trialDays, trialDays > 0 ? "trialing" : "incomplete");
-        if (defaultPaymentMethod is not null)
-        {
-            subscription["default_payment_method"] = defaultPaymentMethod;
-        }
+        // Without its own, a subscription charges the customer's default payment method (null here, as in Stripe).
+        subscription["default_payment_method"] = defaultPaymentMethod;
 
         var invoice = CreateInvoice(subscription, "subscription_create", trialDays > 0 ? 0 : SubscriptionAmount(subscription), paid: false, customer,
             applyBalance: true);
@@ -290,7 +310,7 @@ internal sealed partial class StripeState
         var before = (JsonObject)subscription.DeepClone();
         if (trialDays > 0 || attemptPayment)
         {
-            var card = defaultPaymentMethod is not null && PaymentMethodCards.TryGetValue(defaultPaymentMethod, out var own) ? own : CardOf(customerId);
+            var card = CardFor(customerId, subscription);
             if (FinalizeAndAttempt(m, invoice, card) && trialDays == 0)
             {
                 subscription["status"] = "active";
@@ -469,7 +489,7 @@ internal sealed partial class StripeState
         }
 
         subscription["latest_invoice"] = invoice["id"]?.DeepClone();
-        var paid = FinalizeAndAttempt(m, invoice, CardOf((string)customer["id"]!));
+        var paid = FinalizeAndAttempt(m, invoice, CardFor((string)customer["id"]!, subscription));
         if (!paid)
         {
             subscription["status"] = "past_due";
@@ -477,6 +497,18 @@ internal sealed partial class StripeState
 
         return paid;
     }
+
+    /// <summary>What always_invoice would charge for changing the items from <paramref name="oldItems"/> to those of <paramref name="changed"/>.</summary>
+    public long ProrationAmountDue(JsonObject changed, JsonArray oldItems, long at)
+    {
+        var customer = Objects[(string)changed["customer"]!];
+        var prorations = (string?)changed["status"] == "trialing" ? [] : Prorate(null, changed, oldItems, (JsonArray)changed["items"]!["data"]!, at, store: false);
+        return Long(PreviewProrationInvoice(changed, customer, prorations, now: true)["amount_due"]);
+    }
+
+    /// <summary>The card of a payment method id or test token, without attaching it; null if unknown.</summary>
+    public string? PeekCard(string idOrToken) =>
+        TestPaymentMethods.TryGetValue(idOrToken, out var test) ? test.Card : PaymentMethodCards.GetValueOrDefault(idOrToken);
 
     /// <summary>The invoice create_preview answers for the same change.</summary>
     public JsonObject PreviewProrationInvoice(JsonObject subscription, JsonObject customer, IReadOnlyList<JsonObject> prorations, bool now)

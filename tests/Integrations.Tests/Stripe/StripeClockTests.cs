@@ -271,16 +271,20 @@ public sealed class StripeClockTests : StripeSimulatorTest
     }
 
     [Fact]
-    public async Task AdvanceClock_TwoPeriods_RenewsTwice()
+    public async Task AdvanceClock_TwoPeriods_RenewsTwice_ButNotMoreThanTwoIntervalsAtOnce()
     {
         var (clock, _, subscription) = await SubscribedAsync();
 
-        await Clocks.AdvanceAsync(clock!.Id, new TestClockAdvanceOptions { FrozenTime = Start.AddMonths(2).AddDays(1).UtcDateTime }, null, Patience);
+        var tooFar = await Assert.ThrowsAsync<StripeException>(() =>
+            Clocks.AdvanceAsync(clock!.Id, new TestClockAdvanceOptions { FrozenTime = Start.AddMonths(2).AddDays(1).UtcDateTime }, null, Patience));
+        await Clocks.AdvanceAsync(clock!.Id, new TestClockAdvanceOptions { FrozenTime = Start.AddMonths(2).UtcDateTime }, null, Patience);
 
         var invoices = await Invoices.ListAsync(new InvoiceListOptions { Subscription = subscription.Id }, null, Patience);
         Assert.Equal(["subscription_cycle", "subscription_cycle", "subscription_create"], invoices.Data.Select(i => i.BillingReason));
         Assert.All(invoices.Data, i => Assert.Equal("paid", i.Status));
         Assert.Equal(Start.AddMonths(3).UtcDateTime, (await Subscriptions.GetAsync(subscription.Id, null, null, Patience)).Items.Data[0].CurrentPeriodEnd);
+        // Like Stripe: at most two intervals of the shortest subscription per advance.
+        Assert.Equal((HttpStatusCode.BadRequest, "frozen_time"), (tooFar.HttpStatusCode, tooFar.StripeError.Param));
     }
 
     [Fact]
@@ -323,6 +327,35 @@ public sealed class StripeClockTests : StripeSimulatorTest
         Assert.Equal(("paid", 4900L, 3L), (paid.Status, paid.AmountPaid, paid.AttemptCount));
         Assert.Equal(("visa", "4242"), (visa.Card.Brand, visa.Card.Last4));
         Assert.Equal(["invoice.paid", "invoice.payment_succeeded", "customer.subscription.updated"], (await ReceivedAsync()).Select(w => w.Event.Type));
+        Assert.Equal("active", (await Subscriptions.GetAsync(subscription.Id, null, null, Patience)).Status);
+    }
+
+    [Fact]
+    public async Task ChangePrice_AlwaysInvoiceErrorIfIncomplete_DeclinedCardFailsTheRequest_AndChangesNothing()
+    {
+        var (clock, customer, subscription) = await SubscribedAsync();
+        var business = await PriceAsync(9900, "Plan Business");
+        await new CustomerService(Client).UpdateAsync(customer.Id, new CustomerUpdateOptions
+        {
+            InvoiceSettings = new CustomerInvoiceSettingsOptions { DefaultPaymentMethod = "pm_card_chargeCustomerFail" },
+        }, null, Patience);
+
+        var ex = await Assert.ThrowsAsync<StripeException>(() => Subscriptions.UpdateAsync(subscription.Id, new SubscriptionUpdateOptions
+        {
+            Items = [new SubscriptionItemOptions { Id = subscription.Items.Data[0].Id, Price = business.Id }],
+            ProrationBehavior = "always_invoice",
+            PaymentBehavior = "error_if_incomplete",
+        }, null, Patience));
+
+        Assert.Equal((HttpStatusCode.PaymentRequired, "card_error"), (ex.HttpStatusCode, ex.StripeError.Type));
+        var unchanged = await Subscriptions.GetAsync(subscription.Id, null, null, Patience);
+        Assert.Equal((subscription.Items.Data[0].Price.Id, subscription.LatestInvoiceId, "active"),
+            (unchanged.Items.Data[0].Price.Id, unchanged.LatestInvoiceId, unchanged.Status));
+
+        // The subscription's own payment method wins over the customer's failing default.
+        var visa = await Subscriptions.UpdateAsync(subscription.Id, new SubscriptionUpdateOptions { DefaultPaymentMethod = "pm_card_visa" }, null, Patience);
+        await Clocks.AdvanceAsync(clock!.Id, new TestClockAdvanceOptions { FrozenTime = Start.AddMonths(1).AddHours(1).UtcDateTime }, null, Patience);
+        Assert.StartsWith("pm_", visa.DefaultPaymentMethodId, StringComparison.Ordinal);
         Assert.Equal("active", (await Subscriptions.GetAsync(subscription.Id, null, null, Patience)).Status);
     }
 
