@@ -259,8 +259,13 @@ internal sealed partial class StripeApi
     {
         var p = r.Params;
         RejectUnknown(p, PreviewParams);
-        var subscriptionId = Str(p, "subscription") ?? throw StripeApiError.Invalid("subscription",
-            "The simulator previews subscription invoices only: pass `subscription`.", "parameter_missing");
+        // Without `subscription`, the customer's only live subscription is previewed (the simulator has no other invoices to preview).
+        var subscriptionId = Str(p, "subscription")
+            ?? (Str(p, "customer") is { } owner
+                ? state.All("subscription").Where(x => (string?)x["customer"] == owner && (string?)x["status"] is not ("canceled" or "incomplete_expired"))
+                    .Select(x => (string?)x["id"]).FirstOrDefault()
+                    ?? throw StripeApiError.Invalid("customer", $"No upcoming invoices for customer: {owner}", "invoice_upcoming_none")
+                : throw StripeApiError.Invalid("subscription", "The simulator previews subscription invoices only: pass `subscription` or `customer`.", "parameter_missing"));
         var subscription = state.Find(subscriptionId, "subscription") ?? throw StripeApiError.NoSuchParam("subscription", subscriptionId, "subscription");
         var customerId = (string)subscription["customer"]!;
         if (Str(p, "customer") is { } given && given != customerId)

@@ -186,6 +186,17 @@ public sealed class StripeClockTests : StripeSimulatorTest
     }
 
     [Fact]
+    public async Task Preview_ForACustomerOnly_IsItsSubscriptionsNextRenewal()
+    {
+        var (_, customer, subscription) = await SubscribedAsync();
+
+        var preview = await Invoices.CreatePreviewAsync(new InvoiceCreatePreviewOptions { Customer = customer.Id }, null, Patience);
+
+        Assert.Equal((4900L, "subscription_cycle", subscription.Id), (preview.AmountDue, preview.BillingReason, preview.Parent.SubscriptionDetails.SubscriptionId));
+        Assert.Equal(Start.AddMonths(1).UtcDateTime, preview.PeriodStart);
+    }
+
+    [Fact]
     public async Task ChangePrice_None_ChargesNothingNow_AndTheNextInvoiceIsTheNewPriceOnly()
     {
         var (_, _, subscription) = await SubscribedAsync(onClock: false);
