@@ -48,6 +48,11 @@ internal sealed partial class StripeApi
 
     private (int, JsonObject) Route(Req r)
     {
+        if (RouteClocks(r) is { } handled)
+        {
+            return handled;
+        }
+
         var p = r.Path;
         return (r.Method, p.Length > 1 ? p[1] : "", p.Length) switch
         {
@@ -181,8 +186,25 @@ internal sealed partial class StripeApi
     private JsonObject CreateCustomer(Req r)
     {
         RejectUnknown(r.Params, CustomerParams);
+        JsonObject? clock = null;
+        if (Str(r.Params, "test_clock") is { } clockId)
+        {
+            clock = state.Find(clockId, "test_helpers.test_clock") ?? throw StripeApiError.NoSuchParam("test_helpers.test_clock", clockId, "test_clock");
+        }
+
         var customer = state.CreateCustomer(r.M, Str(r.Params, "email"), Str(r.Params, "name"), Str(r.Params, "phone"),
-            Str(r.Params, "description"), Metadata(r.Params), StrList(r.Params, "preferred_locales"));
+            Str(r.Params, "description"), Metadata(r.Params), StrList(r.Params, "preferred_locales"), clock);
+        using (state.EnterClock((string)customer["id"]!))
+        {
+            ApplyPaymentSettings(r, customer);
+        }
+
+        // customer.created shows the customer as the request left it, default payment method included.
+        foreach (var record in r.M.Events.Where(e => e.Type == "customer.created"))
+        {
+            record.Body["data"]!["object"] = customer.DeepClone();
+        }
+
         return state.Render(customer, r.Expand);
     }
 
@@ -410,9 +432,36 @@ internal sealed partial class StripeApi
                 "A canceled subscription can only update its cancellation_details and metadata.");
         }
 
-        Enum(p, "proration_behavior", "always_invoice", "create_prorations", "none");
-        Enum(p, "payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete");
+        var proration = Enum(p, "proration_behavior", "always_invoice", "create_prorations", "none") ?? "create_prorations";
+        var paymentBehavior = Enum(p, "payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete");
+        using var clock = state.EnterClock((string?)subscription["customer"]);
+        var prorationDate = Int(p, "proration_date") ?? state.Now();
+        var customerId = (string)subscription["customer"]!;
+        var newPaymentMethod = Str(p, "default_payment_method");
+        if (proration == "always_invoice" && paymentBehavior == "error_if_incomplete")
+        {
+            // Checked before anything changes: a declined charge fails the request and leaves the subscription as it was.
+            var trial = (JsonObject)subscription.DeepClone();
+            var changes = ObjList(p, "items");
+            if (changes.Count > 0)
+            {
+                trial["items"] = UpdatedItems(trial, changes);
+            }
+
+            var due = state.ProrationAmountDue(trial, (JsonArray)subscription["items"]!["data"]!, prorationDate);
+            var card = newPaymentMethod is null ? state.CardFor(customerId, subscription) : state.PeekCard(newPaymentMethod) ?? state.CardFor(customerId, subscription);
+            if (due > 0 && StripeSimulatorControl.CardOutcome(card).DeclineCode is { } declineCode)
+            {
+                throw StripeState.CardError(declineCode);
+            }
+        }
+
         var before = (JsonObject)subscription.DeepClone();
+        if (p["default_payment_method"] is not null)
+        {
+            subscription["default_payment_method"] = newPaymentMethod is null ? null
+                : (string)state.AttachPaymentMethod(newPaymentMethod, customerId, "default_payment_method")["id"]!;
+        }
 
         if (Bool(p, "cancel_at_period_end") is { } atPeriodEnd)
         {
@@ -480,7 +529,19 @@ internal sealed partial class StripeApi
         var items = ObjList(p, "items");
         if (items.Count > 0)
         {
+            var oldItems = (JsonArray)subscription["items"]!["data"]!.DeepClone();
             subscription["items"] = UpdatedItems(subscription, items);
+            // Nothing was charged for a trial, so nothing is credited or charged for changing it.
+            if (proration != "none" && (string?)subscription["status"] != "trialing")
+            {
+                state.Prorate(r.M, subscription, oldItems, (JsonArray)subscription["items"]!["data"]!, prorationDate, store: true);
+            }
+
+            // Like Stripe with the default payment_behavior (allow_incomplete): a declined proration charge keeps the change and makes the subscription past_due.
+            if (proration == "always_invoice")
+            {
+                state.InvoiceProrationsNow(r.M, subscription);
+            }
         }
 
         var previous = StripeState.Diff(before, subscription);
@@ -605,10 +666,18 @@ internal sealed partial class StripeApi
     private (int, JsonObject) PayInvoice(Req r, string id)
     {
         // paid_out_of_band, payment_method, source and mandate choose other ways to pay, which the simulator does not model.
-        RejectUnknown(r.Params, ["expand", "off_session"]);
+        RejectUnknown(r.Params, ["expand", "off_session", "payment_method"]);
         Bool(r.Params, "off_session");
         var invoice = state.Find(id, "invoice") ?? throw StripeApiError.NoSuchPath("invoice", id);
-        var (status, body) = state.PayNow(r.M, invoice);
+        string? card = null;
+        if (Str(r.Params, "payment_method") is { } pm)
+        {
+            // Paying with a payment method attaches it to the customer without making it the default.
+            using var clock = state.EnterClock((string?)invoice["customer"]);
+            card = state.CardOfPaymentMethod(pm, (string)invoice["customer"]!, "payment_method");
+        }
+
+        var (status, body) = state.PayNow(r.M, invoice, card);
         return (status, status == 200 ? state.Render(body, r.Expand) : body);
     }
 

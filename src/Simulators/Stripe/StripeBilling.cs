@@ -8,8 +8,10 @@ namespace Sajet.Simulators.Stripe;
 internal sealed partial class StripeState
 {
     public JsonObject CreateCustomer(Mutation m, string? email, string? name, string? phone, string? description,
-        IDictionary<string, string>? metadata, IEnumerable<string>? locales)
+        IDictionary<string, string>? metadata, IEnumerable<string>? locales, JsonObject? testClock = null)
     {
+        // A customer on a test clock lives at the clock's time from its creation on.
+        using var clock = testClock is null ? null : EnterClockAt(Long(testClock["frozen_time"]));
         var customer = Add(new JsonObject
         {
             ["id"] = NewId("cus_", 14),
@@ -33,7 +35,7 @@ internal sealed partial class StripeState
             ["preferred_locales"] = new JsonArray([.. (locales ?? []).Select(l => (JsonNode)l)]),
             ["shipping"] = null,
             ["tax_exempt"] = "none",
-            ["test_clock"] = null,
+            ["test_clock"] = testClock?["id"]?.DeepClone(),
         });
         Emit(m, "customer.created", customer);
         return customer;
@@ -207,6 +209,7 @@ internal sealed partial class StripeState
     /// </summary>
     public void CompleteCheckout(Mutation m, JsonObject session, string? email, bool paymentPending)
     {
+        using var clock = EnterClock((string?)session["customer"]);
         var sessionId = (string)session["id"]!;
         var before = (JsonObject)session.DeepClone();
         var now = Now();
@@ -388,7 +391,7 @@ internal sealed partial class StripeState
             ["schedule"] = null,
             ["start_date"] = now,
             ["status"] = status,
-            ["test_clock"] = null,
+            ["test_clock"] = Objects[customerId]["test_clock"]?.DeepClone(),
             ["transfer_data"] = null,
             ["trial_end"] = trialEnd,
             ["trial_settings"] = new JsonObject { ["end_behavior"] = new JsonObject { ["missing_payment_method"] = "create_invoice" } },
@@ -401,10 +404,14 @@ internal sealed partial class StripeState
     public static long SubscriptionAmount(JsonObject subscription) =>
         SubscriptionItems(subscription).OfType<JsonObject>().Sum(i => (StripeState.LongOrNull(i["price"]!["unit_amount"]) ?? 0) * (StripeState.LongOrNull(i["quantity"]) ?? 1));
 
-    private JsonObject CreateInvoice(JsonObject subscription, string billingReason, long amount, bool paid, JsonObject customer)
+    /// <param name="extraLines">Proration and pending invoice item lines, added after the period's lines.</param>
+    /// <param name="applyBalance">Whether the customer's balance (credit from a downgrade) is applied and updated.</param>
+    /// <param name="preview">create_preview: no id, number or payment, nothing stored.</param>
+    private JsonObject CreateInvoice(JsonObject subscription, string billingReason, long amount, bool paid, JsonObject customer,
+        IReadOnlyList<JsonObject>? extraLines = null, bool applyBalance = false, bool preview = false)
     {
         var now = Now();
-        var id = NewId("in_");
+        var id = preview ? null : NewId("in_");
         var currency = (string)subscription["currency"]!;
         var items = SubscriptionItems(subscription).OfType<JsonObject>().ToList();
         var periodStart = items.Min(i => StripeState.Long(i["current_period_start"]));
@@ -446,7 +453,25 @@ internal sealed partial class StripeState
             ["taxes"] = new JsonArray(),
         })]);
 
-        var invoice = Add(new JsonObject
+        foreach (var extra in extraLines ?? [])
+        {
+            var line = (JsonObject)extra.DeepClone();
+            line["invoice"] = id;
+            lines.Add(line);
+            amount += Long(line["amount"]);
+        }
+
+        // A negative total (a downgrade's credit) is not refunded: it becomes customer credit that later invoices use.
+        var total = amount;
+        var startingBalance = applyBalance ? Long(customer["balance"]) : 0;
+        amount = Math.Max(0, total + startingBalance);
+        var endingBalance = total + startingBalance - amount;
+        if (applyBalance && !preview)
+        {
+            customer["balance"] = endingBalance;
+        }
+
+        var body = new JsonObject
         {
             ["id"] = id,
             ["object"] = "invoice",
@@ -482,7 +507,7 @@ internal sealed partial class StripeState
             ["livemode"] = false,
             ["metadata"] = new JsonObject(),
             ["next_payment_attempt"] = null,
-            ["number"] = NextInvoiceNumber(),
+            ["number"] = preview ? null : NextInvoiceNumber(),
             ["parent"] = new JsonObject
             {
                 ["quote_details"] = null,
@@ -500,16 +525,35 @@ internal sealed partial class StripeState
             ["receipt_number"] = null,
             ["status"] = "open",
             ["status_transitions"] = new JsonObject { ["finalized_at"] = now, ["marked_uncollectible_at"] = null, ["paid_at"] = null, ["voided_at"] = null },
-            ["subtotal"] = amount,
-            ["total"] = amount,
+            ["subtotal"] = total,
+            ["total"] = total,
             ["webhooks_delivered_at"] = now,
-        });
+        };
+        if (applyBalance)
+        {
+            body["starting_balance"] = startingBalance;
+            body["ending_balance"] = endingBalance;
+        }
+
+        if (preview)
+        {
+            body["number"] = null;
+            body["hosted_invoice_url"] = null;
+            body["invoice_pdf"] = null;
+            body["status"] = "draft";
+            body["status_transitions"]!["finalized_at"] = null;
+            body["webhooks_delivered_at"] = null;
+            return body;
+        }
+
+        var invoice = Add(body);
+        var storedId = (string)invoice["id"]!;
 
         // Every invoice that needs money gets a payment intent, pending until the invoice is paid.
         if (amount > 0)
         {
             var (intent, _) = CreatePayment((string)customer["id"]!, amount, currency, succeeded: false, description: "Subscription creation");
-            InvoicePayments[id] = [new JsonObject
+            InvoicePayments[storedId] = [new JsonObject
             {
                 ["id"] = NewId("inpay_"),
                 ["object"] = "invoice_payment",
@@ -517,7 +561,7 @@ internal sealed partial class StripeState
                 ["amount_requested"] = amount,
                 ["created"] = now,
                 ["currency"] = currency,
-                ["invoice"] = id,
+                ["invoice"] = storedId,
                 ["is_default"] = true,
                 ["livemode"] = false,
                 ["payment"] = new JsonObject { ["type"] = "payment_intent", ["payment_intent"] = intent["id"]?.DeepClone() },
@@ -666,7 +710,8 @@ internal sealed partial class StripeState
     /// POST /v1/invoices/{id}/pay: charges the customer's card on file now. A declining card is a 402 card_error, and like
     /// Stripe the attempt still counts (attempt_count, invoice.payment_failed); success is the same path as a fixed card.
     /// </summary>
-    public (int Status, JsonObject Body) PayNow(Mutation m, JsonObject invoice)
+    /// <param name="card">The card of the payment_method parameter; the customer's card on file when null.</param>
+    public (int Status, JsonObject Body) PayNow(Mutation m, JsonObject invoice, string? card = null)
     {
         var id = (string)invoice["id"]!;
         switch ((string?)invoice["status"])
@@ -683,7 +728,8 @@ internal sealed partial class StripeState
 
         var subscription = (string?)invoice["parent"]?["subscription_details"]?["subscription"] is { } subId ? Objects.GetValueOrDefault(subId) : null;
         var customerId = (string)invoice["customer"]!;
-        if (StripeSimulatorControl.CardOutcome(CardOf(customerId)).DeclineCode is { } declineCode)
+        using var clock = EnterClock(customerId);
+        if (StripeSimulatorControl.CardOutcome(card ?? CardFor(customerId, subscription)).DeclineCode is { } declineCode)
         {
             var before = (JsonObject)invoice.DeepClone();
             invoice["attempted"] = true;
@@ -725,10 +771,30 @@ internal sealed partial class StripeState
     public const string DeclinedCard = "4000000000000002";
 
     /// <summary>The card on file that off-session charges use; 4242… unless a failure or a test switched it.</summary>
-    public string CardOf(string customerId) => CustomerCards.GetValueOrDefault(customerId) ?? "4242424242424242";
+    /// <remarks>
+    /// A card set by the control API or left by a failed renewal wins; otherwise the customer's
+    /// invoice_settings.default_payment_method, then the payment method attached last (API calls that set
+    /// either clear the override, as a new card on file replaces the old one).
+    /// </remarks>
+    public string CardOf(string customerId)
+    {
+        if (CustomerCards.TryGetValue(customerId, out var card))
+        {
+            return card;
+        }
+
+        var customer = Objects.GetValueOrDefault(customerId);
+        if ((string?)customer?["invoice_settings"]?["default_payment_method"] is { } pm && PaymentMethodCards.TryGetValue(pm, out var defaultCard))
+        {
+            return defaultCard;
+        }
+
+        var attached = All("payment_method").FirstOrDefault(p => (string?)p["customer"] == customerId);
+        return attached is not null && PaymentMethodCards.TryGetValue((string)attached["id"]!, out var attachedCard) ? attachedCard : "4242424242424242";
+    }
 
     /// <summary>Stripe's English wording of a declined charge, by decline code.</summary>
-    private static StripeApiError CardError(string declineCode) => declineCode switch
+    public static StripeApiError CardError(string declineCode) => declineCode switch
     {
         "insufficient_funds" => new(402, "card_error", "Your card has insufficient funds.", "card_declined", declineCode: declineCode),
         "expired_card" => new(402, "card_error", "Your card has expired.", "expired_card", "exp_month", declineCode),

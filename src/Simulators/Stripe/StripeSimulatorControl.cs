@@ -241,6 +241,8 @@ public sealed class StripeSimulatorControl
     internal static (string? DeclineCode, string? Message) CardOutcome(string digits) => digits switch
     {
         "4000000000000002" => ("generic_decline", "Tu tarjeta ha sido rechazada. Prueba con otra tarjeta."),
+        // Stripe's pm_card_chargeCustomerFail: attaches fine, every charge declines.
+        "4000000000000341" => ("generic_decline", "Tu tarjeta ha sido rechazada. Prueba con otra tarjeta."),
         "4000000000009995" => ("insufficient_funds", "Tu tarjeta no tiene fondos suficientes. Prueba con otra tarjeta."),
         "4000000000000069" => ("expired_card", "Tu tarjeta ha caducado. Prueba con otra tarjeta."),
         "4000000000000127" => ("incorrect_cvc", "El código de seguridad de tu tarjeta no es correcto."),

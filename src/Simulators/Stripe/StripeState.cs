@@ -37,6 +37,9 @@ internal sealed partial class StripeState
 
     /// <summary>Card number on file per customer id, for charges made without the customer (renewals, invoice pay).</summary>
     public Dictionary<string, string> CustomerCards { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Card number behind each payment method object (pm_card_visa and friends resolve to one of these).</summary>
+    public Dictionary<string, string> PaymentMethodCards { get; } = new(StringComparer.Ordinal);
     public List<EventRecord> Events { get; } = [];
     public Dictionary<string, EventRecord> EventsById { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, IdempotencyRecord> Idempotency { get; } = new(StringComparer.Ordinal);
@@ -60,6 +63,8 @@ internal sealed partial class StripeState
         SessionSubscriptionData.Clear();
         InvoicePayments.Clear();
         CustomerCards.Clear();
+        PaymentMethodCards.Clear();
+        _frozenNow = null;
         Events.Clear();
         EventsById.Clear();
         Idempotency.Clear();
@@ -74,7 +79,10 @@ internal sealed partial class StripeState
         _invoiceNumber = 0;
     }
 
-    public long Now() => _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
+    /// <summary>The clock's frozen time while an operation acts for a customer on a test clock (see EnterClock).</summary>
+    private long? _frozenNow;
+
+    public long Now() => _frozenNow ?? _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
 
     public string NewId(string prefix, int length = 24)
     {
