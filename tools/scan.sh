@@ -90,12 +90,25 @@ wapiti_cmd=(wapiti -u "$(loopback_only "$T/")" --scope folder -c "$OUT/wapiti-co
   -d 4 --max-links-per-page 60 --max-files-per-dir 40 --max-parameters 12
   --max-scan-time "$wapiti_time" --max-attack-time 60 -t 10 --flush-session --store-session "$OUT/wapiti-session"
   --verify-ssl 0 --no-bugreport -v 2 -f json -o "$OUT/wapiti.json")
+# wapiti 3.0.4 on Python 3.11+ fails on every -x (its pattern ends in a global flag, which 3.11 refuses): run it with
+# that one function corrected when it is the broken one.
+wapiti_py="$(head -n 1 "$(command -v wapiti)" | sed -n 's/^#! *\([^ ]*\).*/\1/p')"; wapiti_py="${wapiti_py:-python3}"
+if ! "$wapiti_py" -c 'import wapitiCore.net.crawler as c; c.wildcard_translate("x")' 2>/dev/null \
+   && "$wapiti_py" -c 'import wapitiCore.net.crawler as c, wapitiCore.main.wapiti' 2>/dev/null; then
+  wapiti_cmd=("$wapiti_py" -c '
+import re, sys
+import wapitiCore.net.crawler as crawler
+crawler.wildcard_translate = lambda p: re.compile("(?ms)" + "".join(".*" if c == "*" else re.escape(c) for c in p) + r"\Z")
+from wapitiCore.main.wapiti import wapiti_main
+sys.argv[0] = "wapiti"
+wapiti_main()' "${wapiti_cmd[@]:1}")
+fi
 say "wapiti: signed in as $ADMIN_USERNAME, at most ${wapiti_time}s (log: .sajet/scan/wapiti.log)"
 timeout -k 10 $((wapiti_time + 90)) "${wapiti_cmd[@]}" >"$OUT/wapiti.log" 2>&1 & wapiti_pid=$!
 
 # ---- sqlmap: one run per target, each bounded; PostgreSQL payloads only (it is what answers behind the app).
 sqlmap_common=(--batch --disable-coloring --dbms=PostgreSQL --level=2 --risk=1 --time-sec=2 --timeout=10 --retries=1
-  --skip=sajet_af,sajet_session --answers="follow=N,redirect=N,keep testing=N,other=N")
+  --ignore-code=401,404 --skip=sajet_af,sajet_session --answers="follow=N,redirect=N,keep testing=N,other=N")
 bearer_header="Authorization: Bearer $bearer"
 targets=() # name|kind|url|data   kind: json, form (antiforgery token from the page) or get (admin bearer)
 targets+=("api-login|json|$T/api/auth/login|{\"email\":\"scan@sajet.local\",\"password\":\"scan\",\"role\":\"admin\"}")
@@ -115,25 +128,27 @@ targets+=("page-admin-logs|get|$T/admin/logs?source=audit&kind=auth.login&severi
 targets+=("api-nodes|get|$T/api/nodes/scan*|")
 targets+=("api-check-capacity|get|$T/api/provision/check-capacity?plan=basic|")
 
-per_target=$(((BUDGET - 30) / ${#targets[@]} * 2)) # two at a time
-((per_target >= 40)) || per_target=40
+# Two at a time, each at most 150 s, all of them within the budget (a target started late gets what is left).
+sqlmap_deadline=$(($(date +%s) + BUDGET - 30))
 run_sqlmap() { # name kind url data
-  local name="$1" kind="$2" url data="$4" dir="$OUT/sqlmap/$1" args=()
+  local name="$1" kind="$2" url data="$4" dir="$OUT/sqlmap/$1" args=() rc=0 limit
+  limit=$((sqlmap_deadline - $(date +%s))); ((limit < 150)) || limit=150
+  if ((limit < 20)); then echo skipped >"$dir/rc"; return; fi
   url="$(loopback_only "$3")"
-  mkdir -p "$dir"
   case "$kind" in
     json) args=(--data "$data" -H "Content-Type: application/json") ;;
     form) args=(--data "$data&__RequestVerificationToken=x" --csrf-token=__RequestVerificationToken --csrf-url="$url") ;;
     get) args=(-H "$bearer_header") ;;
   esac
-  timeout -k 5 "$per_target" sqlmap -u "$url" "${args[@]}" "${sqlmap_common[@]}" --output-dir="$dir" -t "$dir/traffic.txt" \
-    >"$dir/sqlmap.log" 2>&1
-  echo $? >"$dir/rc"
+  timeout -k 5 "$limit" sqlmap -u "$url" "${args[@]}" "${sqlmap_common[@]}" --output-dir="$dir" -t "$dir/traffic.txt" \
+    >"$dir/sqlmap.log" 2>&1 || rc=$?
+  echo "$rc" >"$dir/rc"
 }
-say "sqlmap: ${#targets[@]} targets, two at a time, at most ${per_target}s each (logs: .sajet/scan/sqlmap/<target>/)"
+say "sqlmap: ${#targets[@]} targets, two at a time, at most 150s each (logs: .sajet/scan/sqlmap/<target>/)"
 running=0
 for entry in "${targets[@]}"; do
   IFS='|' read -r name kind url data <<<"$entry"
+  mkdir -p "$OUT/sqlmap/$name"
   run_sqlmap "$name" "$kind" "$url" "$data" &
   running=$((running + 1))
   if ((running >= 2)); then wait -n || true; running=$((running - 1)); fi
@@ -143,12 +158,16 @@ wait_sqlmap
 say "sqlmap done; waiting for wapiti"
 wapiti_rc=0; wait "$wapiti_pid" || wapiti_rc=$?
 elapsed=$(($(date +%s) - started))
+# Wapiti posts the forms it finds; if one of them ended the admin's session, its later requests were anonymous.
+session_note="the admin's session lasted the whole scan"
+curl -fsS -o /dev/null -H "Authorization: Bearer $bearer" "$T/api/admin/tenants" \
+  || session_note="WARNING: the admin's session ended during the scan, wapiti's later requests were anonymous"
 stop_system
 
 # ---- summary
 injectable=0 sqlmap_requests=0
 printf '\n== ./sajet scan summary (%s, %ss) ==\n' "$T" "$elapsed"
-printf 'sqlmap %s:\n' "$(sqlmap --version 2>/dev/null | tail -n 1)"
+printf 'sqlmap %s:\n' "$({ sqlmap --version 2>/dev/null || true; } | grep -E '^[0-9]' | tail -n 1)"
 for entry in "${targets[@]}"; do
   IFS='|' read -r name _ _ _ <<<"$entry"
   dir="$OUT/sqlmap/$name" rc="$(cat "$OUT/sqlmap/$name/rc" 2>/dev/null || echo '?')"
@@ -159,7 +178,8 @@ for entry in "${targets[@]}"; do
     verdict="INJECTABLE"; injectable=$((injectable + 1))
   elif grep -q 'do not appear to be injectable' "$dir/sqlmap.log"; then verdict="not injectable"
   elif [[ "$rc" == 124 || "$rc" == 137 ]]; then verdict="time limit reached (nothing found so far)"
-  else verdict="incomplete (rc $rc): $(grep -E '\[(CRITICAL|ERROR)\]' "$dir/sqlmap.log" | tail -n 1 | cut -c1-110)"
+  elif [[ "$rc" == skipped ]]; then verdict="skipped: the budget was spent"
+  else verdict="incomplete (rc $rc): $({ grep -E '\[(CRITICAL|ERROR)\]' "$dir/sqlmap.log" || true; } | tail -n 1 | cut -c1-110)"
   fi
   printf '  %-22s %6s requests  %s\n' "$name" "$requests" "$verdict"
 done
@@ -195,6 +215,7 @@ else
   printf 'wapiti: no report (rc %s), see .sajet/scan/wapiti.log\n' "$wapiti_rc"
   high=1
 fi
+printf '%s\n' "$session_note"
 printf 'reports: .sajet/scan/ (sqlmap/<target>/sqlmap.log, wapiti.json, logs/)\n'
 if ((injectable > 0 || high > 0)); then
   printf 'RESULT: FAIL (%s injectable target(s), %s high or critical wapiti finding(s))\n' "$injectable" "$high"
