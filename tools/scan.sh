@@ -124,7 +124,7 @@ targets+=("api-admin-tenants|get|$T/api/admin/tenants?status=active&plan=basic&q
 targets+=("page-admin-tenants|get|$T/admin/tenants?status=active&q=escaneo&sort=created&dir=desc|")
 targets+=("api-tenant|get|$T/api/tenants/scan*|")
 targets+=("api-admin-audit|get|$T/api/admin/audit?kind=auth.login&limit=10|")
-targets+=("page-admin-logs|get|$T/admin/logs?source=audit&kind=auth.login&severity=info&actor=scan&tenant=scan&from=2026-01-01&to=2026-12-31|")
+targets+=("page-admin-logs|get|$T/admin/logs?source=audit&kind=auth.login&severity=info&actor=scan&tenant=scan&desde=2026-01-01&hasta=2026-12-31|")
 targets+=("api-nodes|get|$T/api/nodes/scan*|")
 targets+=("api-check-capacity|get|$T/api/provision/check-capacity?plan=basic|")
 
@@ -183,11 +183,13 @@ for entry in "${targets[@]}"; do
   fi
   printf '  %-22s %6s requests  %s\n' "$name" "$requests" "$verdict"
 done
-printf '  total: %s requests, %s injectable target(s)\n' "$sqlmap_requests" "$injectable"
+statuses="$(cat "$OUT"/sqlmap/*/traffic.txt 2>/dev/null | sed -n 's/^HTTP response \[#[0-9]*\] (\([0-9]*\).*/\1/p' | sort | uniq -c \
+  | awk '{printf "%s%s %s", sep, $2, $1; sep=", "}')"
+printf '  total: %s requests, %s injectable target(s); answers by status: %s\n' "$sqlmap_requests" "$injectable" "${statuses:-none}"
 
 high=0
 if [[ -s "$OUT/wapiti.json" ]]; then
-  wapiti_requests="$(grep -cE '^\[\+\] (GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD) ' "$OUT/wapiti.log" || true)"
+  wapiti_requests="$(grep -caE '^\[[^]]*\] (GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD) ' "$OUT/wapiti.log" || true)"
   python3 - "$OUT/wapiti.json" "${wapiti_requests:-0}" "$wapiti_rc" "$OUT/wapiti-high" <<'EOF'
 import collections, json, sys
 report = json.load(open(sys.argv[1]))
