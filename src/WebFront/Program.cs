@@ -44,6 +44,7 @@ await app.EnsureFirstAdminAsync();
 
 app.UseSajetSecurityHeaders();
 app.UseSajetErrorHandling();
+app.UseSajetInputChecks();                                  // U+0000 in a query or form: 400, not a 500 from PostgreSQL
 app.UseStaticFiles();
 app.UseSajetApiDocs();
 app.UseRouting();

@@ -24,6 +24,7 @@ public static class PagesExtensions
             o.Conventions.AuthorizeFolder("/Tenant", Roles.TenantPolicy);
             // The login forms get the same per-IP request limit as POST /api/auth/login.
             o.Conventions.AddFolderApplicationModelConvention("/Login", model => model.EndpointMetadata.Add(new EnableRateLimitingAttribute(RateLimitPolicies.Login)));
+            o.Conventions.ConfigureFilter(new UnknownHandlerFilter());
         });
         return services;
     }

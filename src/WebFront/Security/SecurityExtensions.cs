@@ -22,6 +22,9 @@ public static class SecurityExtensions
     public static IApplicationBuilder UseSajetSecurityHeaders(this IApplicationBuilder app) =>
         app.UseMiddleware<SecurityHeadersMiddleware>().UseMiddleware<RequestSizeLimitMiddleware>();
 
+    /// <summary>Input PostgreSQL cannot store (U+0000) refused with 400; after error handling, so pages get the error page.</summary>
+    public static IApplicationBuilder UseSajetInputChecks(this IApplicationBuilder app) => app.UseMiddleware<NulCharacterMiddleware>();
+
     /// <summary>Authentication, the area guard and authorization, in that order.</summary>
     public static IApplicationBuilder UseSajetAuthorization(this IApplicationBuilder app) =>
         app.UseAuthentication().UseMiddleware<AreaGuardMiddleware>().UseAuthorization();
