@@ -84,13 +84,15 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $bearer" "$T/api/admin/tenants"
 # Wapiti 3.0.4 bounds the crawl (--max-scan-time) and each module (--max-attack-time), not the whole: the crawl gets a
 # fifth, the nine modules that send many requests share the rest (the header and cookie checks take no time). A kill
 # would lose the report, which it writes last, so the outer timeout is only a backstop. The ssrf and xxe modules are
-# left out: they plant and poll an endpoint on the internet (wapiti3.ovh).
+# left out: they plant and poll an endpoint on the internet (wapiti3.ovh). The logs' CSV export is not crawled: 3.0.4's
+# stored-XSS check reads the content type of the answer to the injecting POST, not of the page it finds the payload in,
+# so the export (text/csv, attachment, nosniff: never rendered) counts as a stored XSS. Sqlmap covers its filters.
 wapiti_time=$((BUDGET - 30)) crawl_time=$(((BUDGET - 30) / 5))
 module_time=$(((wapiti_time - crawl_time) / 9))
 wapiti_cmd=(wapiti -u "$(loopback_only "$T/")" --scope folder -c "$OUT/wapiti-cookies.json"
   -s "$T/admin" -s "$T/admin/tenants" -s "$T/admin/nodes" -s "$T/admin/logs" -s "$T/admin/billing" -s "$T/admin/settings"
   -s "$T/signup" -s "$T/login/admin" -s "$T/login/tenant" -s "$T/contrasena/olvidada"
-  -x "$T/logout" -x "$T/logout*" -x "$T/api/auth/logout" -x "$T/admin/orleans*" -x "$T/api/events*" -x "$T/docs*"
+  -x "$T/logout" -x "$T/logout*" -x "$T/api/auth/logout" -x "$T/admin/orleans*" -x "$T/admin/logs*handler=Csv*" -x "$T/admin/logs*handler=csv*" -x "$T/api/events*" -x "$T/docs*"
   -m "sql,blindsql,xss,permanentxss,exec,file,redirect,crlf,backup,csp,http_headers,cookieflags,methods"
   -d 4 --max-links-per-page 60 --max-files-per-dir 40 --max-parameters 12
   --max-scan-time "$crawl_time" --max-attack-time "$module_time" -t 10 --flush-session --store-session "$OUT/wapiti-session"
