@@ -6,11 +6,11 @@
 #   wapiti  over the site signed in as the admin (cookie file), logout excluded;
 # prints a summary and exits 1 when sqlmap finds an injectable parameter or wapiti a high or critical finding.
 # Expects DATABASE_URL set (a database it may fill with junk) and the solution built: ./sajet scan does both.
-# Reports: .sajet/scan/ (sqlmap/<target>/, wapiti.json, logs/). SAJET_SCAN_BUDGET (s, 480) bounds the attacks.
+# Reports: .sajet/scan/ (sqlmap/<target>/, wapiti.json, logs/). SAJET_SCAN_BUDGET (s, 420) bounds the attacks.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/.sajet/scan"
-BUDGET="${SAJET_SCAN_BUDGET:-480}"
+BUDGET="${SAJET_SCAN_BUDGET:-420}"
 started=$(date +%s)
 
 say() { printf '\033[1m[scan]\033[0m %s\n' "$*" >&2; }
@@ -81,14 +81,21 @@ EOF
 curl -fsS -o /dev/null -H "Authorization: Bearer $bearer" "$T/api/admin/tenants" || die "the admin's token is refused"
 
 # ---- wapiti: in the background while sqlmap runs (sqlmap waits on answers one at a time; two cores are enough).
-wapiti_time=$((BUDGET - 60))
+# Wapiti 3.0.4 bounds the crawl (--max-scan-time) and each module (--max-attack-time), not the whole: the crawl gets a
+# fifth, the nine modules that send many requests share the rest (the header and cookie checks take no time). A kill
+# would lose the report, which it writes last, so the outer timeout is only a backstop. The ssrf and xxe modules are
+# left out: they plant and poll an endpoint on the internet (wapiti3.ovh). The logs' CSV export is not crawled: 3.0.4's
+# stored-XSS check reads the content type of the answer to the injecting POST, not of the page it finds the payload in,
+# so the export (text/csv, attachment, nosniff: never rendered) counts as a stored XSS. Sqlmap covers its filters.
+wapiti_time=$((BUDGET - 30)) crawl_time=$(((BUDGET - 30) / 5))
+module_time=$(((wapiti_time - crawl_time) / 9))
 wapiti_cmd=(wapiti -u "$(loopback_only "$T/")" --scope folder -c "$OUT/wapiti-cookies.json"
   -s "$T/admin" -s "$T/admin/tenants" -s "$T/admin/nodes" -s "$T/admin/logs" -s "$T/admin/billing" -s "$T/admin/settings"
   -s "$T/signup" -s "$T/login/admin" -s "$T/login/tenant" -s "$T/contrasena/olvidada"
-  -x "$T/logout" -x "$T/logout*" -x "$T/api/auth/logout" -x "$T/admin/orleans*" -x "$T/api/events*" -x "$T/docs*"
-  -m "sql,blindsql,xss,permanentxss,exec,file,redirect,crlf,ssrf,xxe,csp,http_headers,cookieflags,methods,backup"
+  -x "$T/logout" -x "$T/logout*" -x "$T/api/auth/logout" -x "$T/admin/orleans*" -x "$T/admin/logs*handler=Csv*" -x "$T/admin/logs*handler=csv*" -x "$T/api/events*" -x "$T/docs*"
+  -m "sql,blindsql,xss,permanentxss,exec,file,redirect,crlf,backup,csp,http_headers,cookieflags,methods"
   -d 4 --max-links-per-page 60 --max-files-per-dir 40 --max-parameters 12
-  --max-scan-time "$wapiti_time" --max-attack-time 60 -t 10 --flush-session --store-session "$OUT/wapiti-session"
+  --max-scan-time "$crawl_time" --max-attack-time "$module_time" -t 10 --flush-session --store-session "$OUT/wapiti-session"
   --verify-ssl 0 --no-bugreport -v 2 -f json -o "$OUT/wapiti.json")
 # wapiti 3.0.4 on Python 3.11+ fails on every -x (its pattern ends in a global flag, which 3.11 refuses): run it with
 # that one function corrected when it is the broken one.
@@ -103,8 +110,8 @@ from wapitiCore.main.wapiti import wapiti_main
 sys.argv[0] = "wapiti"
 wapiti_main()' "${wapiti_cmd[@]:1}")
 fi
-say "wapiti: signed in as $ADMIN_USERNAME, at most ${wapiti_time}s (log: .sajet/scan/wapiti.log)"
-timeout -k 10 $((wapiti_time + 90)) "${wapiti_cmd[@]}" >"$OUT/wapiti.log" 2>&1 & wapiti_pid=$!
+say "wapiti: signed in as $ADMIN_USERNAME, crawl ${crawl_time}s, ${module_time}s per module (log: .sajet/scan/wapiti.log)"
+timeout -k 10 $((wapiti_time + 120)) "${wapiti_cmd[@]}" >"$OUT/wapiti.log" 2>&1 & wapiti_pid=$!
 
 # ---- sqlmap: one run per target, each bounded; PostgreSQL payloads only (it is what answers behind the app).
 sqlmap_common=(--batch --disable-coloring --dbms=PostgreSQL --level=2 --risk=1 --time-sec=2 --timeout=10 --retries=1
@@ -187,7 +194,7 @@ statuses="$(cat "$OUT"/sqlmap/*/traffic.txt 2>/dev/null | sed -n 's/^HTTP respon
   | awk '{printf "%s%s %s", sep, $2, $1; sep=", "}')"
 printf '  total: %s requests, %s injectable target(s); answers by status: %s\n' "$sqlmap_requests" "$injectable" "${statuses:-none}"
 
-high=0
+high=0 no_report=0
 if [[ -s "$OUT/wapiti.json" ]]; then
   wapiti_requests="$(grep -caE '^\[[^]]*\] (GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD) ' "$OUT/wapiti.log" || true)"
   python3 - "$OUT/wapiti.json" "${wapiti_requests:-0}" "$wapiti_rc" "$OUT/wapiti-high" <<'EOF'
@@ -215,12 +222,13 @@ EOF
   high="$(cat "$OUT/wapiti-high")"
 else
   printf 'wapiti: no report (rc %s), see .sajet/scan/wapiti.log\n' "$wapiti_rc"
-  high=1
+  no_report=1
 fi
 printf '%s\n' "$session_note"
 printf 'reports: .sajet/scan/ (sqlmap/<target>/sqlmap.log, wapiti.json, logs/)\n'
-if ((injectable > 0 || high > 0)); then
-  printf 'RESULT: FAIL (%s injectable target(s), %s high or critical wapiti finding(s))\n' "$injectable" "$high"
+if ((injectable > 0 || high > 0 || no_report > 0)); then
+  printf 'RESULT: FAIL (%s injectable target(s), %s high or critical wapiti finding(s)%s)\n' "$injectable" "$high" \
+    "$( ((no_report)) && echo ', no wapiti report')"
   exit 1
 fi
 printf 'RESULT: PASS (no injection, no high or critical wapiti finding)\n'
