@@ -416,42 +416,19 @@ internal sealed partial class StripeState
         var items = SubscriptionItems(subscription).OfType<JsonObject>().ToList();
         var periodStart = items.Min(i => StripeState.Long(i["current_period_start"]));
         var periodEnd = items.Min(i => StripeState.Long(i["current_period_end"]));
-        var lines = new JsonArray([.. items.Select(i => (JsonNode)new JsonObject
-        {
-            ["id"] = NewId("il_"),
-            ["object"] = "line_item",
-            ["amount"] = amount == 0 ? 0 : StripeState.Long(i["price"]!["unit_amount"]) * (StripeState.LongOrNull(i["quantity"]) ?? 1),
-            ["currency"] = currency,
-            ["description"] = $"{StripeState.LongOrNull(i["quantity"]) ?? 1} × {(string?)Objects.GetValueOrDefault((string)i["price"]!["product"]!)?["name"]}",
-            ["discount_amounts"] = new JsonArray(),
-            ["discountable"] = true,
-            ["discounts"] = new JsonArray(),
-            ["invoice"] = id,
-            ["livemode"] = false,
-            ["metadata"] = new JsonObject(),
-            ["parent"] = new JsonObject
-            {
-                ["invoice_item_details"] = null,
-                ["subscription_item_details"] = new JsonObject
-                {
-                    ["invoice_item"] = null,
-                    ["proration"] = false,
-                    ["proration_details"] = new JsonObject { ["credited_items"] = null },
-                    ["subscription"] = subscription["id"]?.DeepClone(),
-                    ["subscription_item"] = i["id"]?.DeepClone(),
-                },
-                ["type"] = "subscription_item_details",
-            },
-            ["period"] = new JsonObject { ["end"] = i["current_period_end"]?.DeepClone(), ["start"] = i["current_period_start"]?.DeepClone() },
-            ["pricing"] = new JsonObject
+        var lines = new JsonArray([.. items.Select(i => (JsonNode)InvoiceLine(
+            amount == 0 ? 0 : StripeState.Long(i["price"]!["unit_amount"]) * (StripeState.LongOrNull(i["quantity"]) ?? 1),
+            currency,
+            $"{StripeState.LongOrNull(i["quantity"]) ?? 1} × {(string?)Objects.GetValueOrDefault((string)i["price"]!["product"]!)?["name"]}",
+            discountable: true, id, invoiceItem: null, proration: false, subscription["id"]?.DeepClone(), i["id"]?.DeepClone(),
+            new JsonObject { ["end"] = i["current_period_end"]?.DeepClone(), ["start"] = i["current_period_start"]?.DeepClone() },
+            new JsonObject
             {
                 ["price_details"] = new JsonObject { ["price"] = i["price"]!["id"]?.DeepClone(), ["product"] = i["price"]!["product"]?.DeepClone() },
                 ["type"] = "price_details",
                 ["unit_amount_decimal"] = i["price"]!["unit_amount_decimal"]?.DeepClone(),
             },
-            ["quantity"] = i["quantity"]?.DeepClone(),
-            ["taxes"] = new JsonArray(),
-        })]);
+            i["quantity"]?.DeepClone()))]);
 
         foreach (var extra in extraLines ?? [])
         {
@@ -925,4 +902,38 @@ internal sealed partial class StripeState
             ["url"] = $"{BaseUrl}/p/session/{id}",
         });
     }
+
+    /// <summary>An invoice line of a subscription item (Stripe's line_item shape), for renewals and prorations alike.</summary>
+    private JsonObject InvoiceLine(JsonNode? amount, JsonNode? currency, JsonNode? description, bool discountable, string? invoiceId,
+        JsonNode? invoiceItem, bool proration, JsonNode? subscription, JsonNode? subscriptionItem, JsonNode? period, JsonNode? pricing, JsonNode? quantity) => new()
+    {
+        ["id"] = NewId("il_"),
+        ["object"] = "line_item",
+        ["amount"] = amount,
+        ["currency"] = currency,
+        ["description"] = description,
+        ["discount_amounts"] = new JsonArray(),
+        ["discountable"] = discountable,
+        ["discounts"] = new JsonArray(),
+        ["invoice"] = invoiceId,
+        ["livemode"] = false,
+        ["metadata"] = new JsonObject(),
+        ["parent"] = new JsonObject
+        {
+            ["invoice_item_details"] = null,
+            ["subscription_item_details"] = new JsonObject
+            {
+                ["invoice_item"] = invoiceItem,
+                ["proration"] = proration,
+                ["proration_details"] = new JsonObject { ["credited_items"] = null },
+                ["subscription"] = subscription,
+                ["subscription_item"] = subscriptionItem,
+            },
+            ["type"] = "subscription_item_details",
+        },
+        ["period"] = period,
+        ["pricing"] = pricing,
+        ["quantity"] = quantity,
+        ["taxes"] = new JsonArray(),
+    };
 }

@@ -439,37 +439,11 @@ internal sealed partial class StripeState
     }
 
     /// <summary>An invoice item as the invoice line it becomes.</summary>
-    private JsonObject ProrationLine(JsonObject ii, string? invoiceId) => new()
-    {
-        ["id"] = NewId("il_"),
-        ["object"] = "line_item",
-        ["amount"] = ii["amount"]?.DeepClone(),
-        ["currency"] = ii["currency"]?.DeepClone(),
-        ["description"] = ii["description"]?.DeepClone(),
-        ["discount_amounts"] = new JsonArray(),
-        ["discountable"] = false,
-        ["discounts"] = new JsonArray(),
-        ["invoice"] = invoiceId,
-        ["livemode"] = false,
-        ["metadata"] = new JsonObject(),
-        ["parent"] = new JsonObject
-        {
-            ["invoice_item_details"] = null,
-            ["subscription_item_details"] = new JsonObject
-            {
-                ["invoice_item"] = ii["id"]?.DeepClone(),
-                ["proration"] = true,
-                ["proration_details"] = new JsonObject { ["credited_items"] = null },
-                ["subscription"] = ii["parent"]!["subscription_details"]!["subscription"]?.DeepClone(),
-                ["subscription_item"] = ii["parent"]!["subscription_details"]!["subscription_item"]?.DeepClone(),
-            },
-            ["type"] = "subscription_item_details",
-        },
-        ["period"] = ii["period"]?.DeepClone(),
-        ["pricing"] = ii["pricing"]?.DeepClone(),
-        ["quantity"] = ii["quantity"]?.DeepClone(),
-        ["taxes"] = new JsonArray(),
-    };
+    private JsonObject ProrationLine(JsonObject ii, string? invoiceId) => InvoiceLine(
+        ii["amount"]?.DeepClone(), ii["currency"]?.DeepClone(), ii["description"]?.DeepClone(), discountable: false, invoiceId,
+        invoiceItem: ii["id"]?.DeepClone(), proration: true,
+        ii["parent"]!["subscription_details"]!["subscription"]?.DeepClone(), ii["parent"]!["subscription_details"]!["subscription_item"]?.DeepClone(),
+        ii["period"]?.DeepClone(), ii["pricing"]?.DeepClone(), ii["quantity"]?.DeepClone());
 
     /// <summary>
     /// always_invoice: the pending items (with this change's prorations) are invoiced now and charged to the card on
