@@ -14,8 +14,9 @@ public sealed partial class PasswordResetTests
 {
     private const string NewPassword = "Nueva-Contraseña-2026";
 
+    /// <summary>A mailed /contrasena/nueva link: its base and its token (reset and welcome links alike).</summary>
     [GeneratedRegex(@"(https?://\S+?)/contrasena/nueva\?t=([A-Za-z0-9_-]+)")]
-    private static partial Regex LinkPattern();
+    internal static partial Regex LinkPattern();
 
     [Fact]
     public async Task MailedLink_SetsThePasswordOnce_EndsTheSessions_SpentExpiredAndUnknownRefused()

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sajet.Grains.Interfaces;
@@ -17,12 +16,9 @@ namespace Sajet.WebFront.Tests.Onboarding;
 /// proxies and screenshots). The welcome mail carries a single-use link instead; the password chosen through it opens
 /// the customer portal at once and, once the tenant grain has applied it, the Odoo administrator too.
 /// </summary>
-public sealed partial class WelcomeLinkTests
+public sealed class WelcomeLinkTests
 {
     private const string Chosen = "Mi-Primera-Clave-2026";
-
-    [GeneratedRegex(@"(https?://\S+?)/contrasena/nueva\?t=([A-Za-z0-9_-]+)")]
-    private static partial Regex LinkPattern();
 
     [Fact]
     public async Task WelcomeMailLink_SetsPortalAndOdooPassword_Once_SuccessShowsNoPassword()
@@ -58,7 +54,7 @@ public sealed partial class WelcomeLinkTests
         Assert.Equal([owner], mail.To);
         Assert.DoesNotContain(generated, mail.Text, StringComparison.Ordinal);
         Assert.Contains("caduca en 7 días", mail.Text, StringComparison.Ordinal);
-        var link = LinkPattern().Match(mail.Text ?? "");
+        var link = PasswordResetTests.LinkPattern().Match(mail.Text ?? "");
         Assert.True(link.Success, mail.Text);
         Assert.Equal(h.Web.BaseUrl, link.Groups[1].Value);
         var token = link.Groups[2].Value;
